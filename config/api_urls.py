@@ -1,0 +1,12 @@
+"""Every endpoint under /api/v1/, one router for all apps."""
+
+from rest_framework.routers import DefaultRouter
+
+from courses.api import CourseViewSet, SectorViewSet
+
+router = DefaultRouter()
+router.register("sectors", SectorViewSet, basename="sector")
+router.register("courses", CourseViewSet, basename="course")
+
+app_name = "api"
+urlpatterns = router.urls
