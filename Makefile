@@ -8,7 +8,7 @@ PORT ?= 8000
 # pages show) over plain http on 127.0.0.1. The key below is for this local demo only;
 # production sets its own SECRET_KEY (see README).
 RUN_ENV := DEBUG=$${DEBUG:-false} USE_HTTPS=$${USE_HTTPS:-false} \
-	SECRET_KEY=$${SECRET_KEY:-local-demo-only-not-a-secret}
+	SECRET_KEY=$${SECRET_KEY:-local-demo-only-not-a-secret} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
 .PHONY: run test lint format worker beat clean
 

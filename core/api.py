@@ -4,7 +4,9 @@ Errors look like {"code": "...", "detail": "...", "errors": {field: [messages]}}
 present only for validation failures.
 """
 
-from rest_framework import status
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -17,6 +19,11 @@ class Pagination(PageNumberPagination):
 
 
 def exception_handler(exc, context):
+    # Django's own exceptions become DRF's, so that they carry a code like the rest.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None

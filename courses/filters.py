@@ -11,7 +11,7 @@ from .models import Delivery
 
 class CourseFilter(django_filters.FilterSet):
     search = django_filters.CharFilter(label="Search courses", max_length=100)
-    sector = django_filters.ChoiceFilter(label="Sector", empty_label="All sectors")
+    sector = django_filters.ChoiceFilter(field_name="sectors__slug", label="Sector", empty_label="All sectors")
     delivery = django_filters.ChoiceFilter(label="Delivery", choices=Delivery.choices, empty_label="Any format")
 
     def __init__(self, *args, **kwargs):

@@ -1,0 +1,53 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+pytestmark = pytest.mark.django_db
+
+
+def test_healthz_reports_each_service(client, settings):
+    response = client.get("/healthz/")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["checks"]["database"] == {"status": "ok"}
+    assert body["checks"]["cache"] == {"status": "ok"}
+    assert ("broker" in body["checks"]) == bool(settings.REDIS_URL)
+
+
+def _healthz_in_subprocess(**env):
+    code = (
+        "import django, json; django.setup();"
+        "from django.test import Client;"
+        "r = Client().get('/healthz/', HTTP_HOST='localhost');"
+        "print(json.dumps({'status': r.status_code, 'body': r.json()}))"
+    )
+    environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "SECRET_KEY": "x", **env}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_healthz_is_503_when_the_database_cannot_be_reached():
+    # Port 1 on loopback: nothing listens, so the connection is refused at once.
+    result = _healthz_in_subprocess(DATABASE_URL="postgres://postgres@127.0.0.1:1/nothing", REDIS_URL="")
+    assert result["status"] == 503
+    assert result["body"]["status"] == "unavailable"
+    assert result["body"]["checks"]["database"]["status"] == "down"
+    assert result["body"]["checks"]["cache"]["status"] == "ok"
+
+
+def test_healthz_is_503_when_redis_cannot_be_reached():
+    result = _healthz_in_subprocess(DATABASE_URL="sqlite:///:memory:", REDIS_URL="redis://127.0.0.1:1/0")
+    assert result["status"] == 503
+    assert result["body"]["checks"]["database"]["status"] == "ok"
+    assert result["body"]["checks"]["cache"]["status"] == "down"
+    assert result["body"]["checks"]["broker"]["status"] == "down"
