@@ -19,6 +19,14 @@ CHROMIUM_ARGS = [
 ]
 
 
+def pytest_configure(config):
+    # Tests serve static files straight from the apps: no collectstatic manifest is needed.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 def uses_postgres():
     return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
