@@ -60,20 +60,22 @@ def pytest_collection_modifyitems(config, items):
 
 def pytest_report_header(config):
     """Say which services this run uses, so a CI log shows what was really exercised."""
-    from django.db import connection
-
     lines = []
-    try:
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute("SHOW server_version")
-                version = f"PostgreSQL {cursor.fetchone()[0]}"
-            else:
-                cursor.execute("select sqlite_version()")
-                version = f"SQLite {cursor.fetchone()[0]}"
-        connection.close()
-    except Exception as exc:
-        version = f"{connection.vendor} (unreachable: {exc})"
+    db = settings.DATABASES["default"]
+    if uses_postgres():
+        import psycopg
+
+        try:
+            with psycopg.connect(
+                host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname="postgres", connect_timeout=3
+            ) as conn:
+                version = "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0]
+        except Exception as exc:
+            version = f"PostgreSQL (unreachable: {exc})"
+    else:
+        import sqlite3
+
+        version = f"SQLite {sqlite3.sqlite_version}"
     lines.append(f"database: {version}")
     if settings.REDIS_URL:
         import redis
