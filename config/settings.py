@@ -5,6 +5,7 @@ printed to the console, so `make run` needs no services. Set DATABASE_URL and RE
 to run on PostgreSQL and Redis with real workers.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -150,7 +151,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    "release-expired-po-holds": {"task": "booking.tasks.release_expired_po_holds", "schedule": 300.0},
+}
 
 # Forms and messages
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
@@ -189,6 +192,13 @@ PROVIDER = {
     "address": env("PROVIDER_ADDRESS", default="Unit 4, Orwell Business Park, Ipswich IP3 9SJ"),
 }
 VAT_RATE = Decimal(env("VAT_RATE", default="0.20"))
+
+# Booking rules
+BOOKING_CLOSES_BEFORE_START = timedelta(hours=env.int("BOOKING_CLOSES_HOURS", default=24))
+PO_HOLD_DAYS = env.int("PO_HOLD_DAYS", default=7)
+BOOKING_TERMS_VERSION = env("BOOKING_TERMS_VERSION", default="2026-01")
+# How long a seat-counting transaction waits for another's lock before giving up (PostgreSQL).
+BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=5000)
 
 # Security. USE_HTTPS defaults on outside DEBUG; `make run` turns it off to serve plain http
 # on 127.0.0.1 while keeping DEBUG off (so the styled 404 and 500 pages show).

@@ -16,7 +16,8 @@ def course():
 
 
 @pytest.mark.parametrize(
-    "url_name", ["admin:courses_course_changelist", "admin:courses_sector_changelist", "admin:courses_testimonial_changelist"]
+    "url_name",
+    ["admin:courses_course_changelist", "admin:courses_sector_changelist", "admin:courses_testimonial_changelist"],
 )
 def test_admin_lists_open_for_staff(admin_client, course, url_name):
     response = admin_client.get(reverse(url_name), {"q": "De-escalation"})

@@ -1,0 +1,294 @@
+"""Venues, scheduled sessions of a course, bookings and their delegates.
+
+The rules that change seats (create, cancel, change delegates, capacity, promotion) live in
+booking/services.py; models hold fields, constraints and cheap properties only.
+"""
+
+import secrets
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+from courses.models import Course
+
+# Easy to read over the phone: no 0/O, 1/I/L.
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+REFERENCE_LENGTH = 8
+
+
+def new_reference():
+    return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+class Venue(models.Model):
+    name = models.CharField(max_length=150)
+    is_online = models.BooleanField("online", default=False, help_text="A virtual classroom, not a building.")
+    address = models.TextField(blank=True)
+    town = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=10, blank=True)
+    access_notes = models.TextField(blank=True, help_text="Step-free access, lifts, hearing loops, where to report.")
+    parking_notes = models.TextField(blank=True)
+    joining_link = models.URLField(blank=True, help_text="For online venues: the virtual classroom link.")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(is_online=True) | ~models.Q(postcode="") & ~models.Q(town=""),
+                name="venue_in_person_has_town_and_postcode",
+                violation_error_message="A venue that is not online needs a town and a postcode.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name}, {self.town}" if self.town else self.name
+
+    @property
+    def place(self):
+        return "Online" if self.is_online else self.town
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class CourseSession(models.Model):
+    """One scheduled run of a course: one or more dated days at a venue, with a capacity."""
+
+    course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="sessions")
+    venue = models.ForeignKey(Venue, on_delete=models.PROTECT, related_name="sessions")
+    # The first day's start and the last day's end, kept in step with the days by the services.
+    starts_at = models.DateTimeField(db_index=True)
+    ends_at = models.DateTimeField()
+    capacity = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    price = models.DecimalField(
+        "price per delegate (GBP, excluding VAT)",
+        max_digits=8,
+        decimal_places=2,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="Leave blank to use the course price.",
+    )
+    status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    booking_closes_at = models.DateTimeField(blank=True, help_text="Leave blank for 24 hours before the start.")
+    trainer = models.CharField(max_length=150, blank=True)
+    joining_instructions = models.TextField(blank=True, help_text="Sent to delegates: what to bring, where to go.")
+    cancelled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["starts_at", "pk"]
+        verbose_name = "session"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="session_ends_after_start",
+                violation_error_message="The session must end after it starts.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(booking_closes_at__lte=models.F("starts_at")),
+                name="session_booking_closes_before_start",
+                violation_error_message="Booking must close no later than the start.",
+            ),
+        ]
+
+    def __str__(self):
+        local = timezone.localtime(self.starts_at)
+        return f"{self.course.title}, {local:%a} {local.day} {local:%B %Y}, {self.venue.place}"
+
+    def save(self, *args, **kwargs):
+        # Defaults that depend on other fields; no workflow here.
+        if self.price is None and self.course_id:
+            self.price = self.course.price
+        if self.booking_closes_at is None and self.starts_at:
+            self.booking_closes_at = self.starts_at - settings.BOOKING_CLOSES_BEFORE_START
+        super().save(*args, **kwargs)
+
+    @property
+    def is_cancelled(self):
+        return self.status == SessionStatus.CANCELLED
+
+    def not_bookable_reason(self, now=None):
+        """None when the session takes bookings; otherwise (code, message)."""
+        now = now or timezone.now()
+        if self.is_cancelled:
+            return ("session_cancelled", "This session has been cancelled.")
+        if self.starts_at <= now:
+            return ("session_past", "This session has already started or taken place.")
+        if self.booking_closes_at <= now:
+            return ("session_closed", "Booking for this session has closed.")
+        return None
+
+    @property
+    def bookable(self):
+        return self.not_bookable_reason() is None
+
+    @property
+    def vat(self):
+        return (self.price * settings.VAT_RATE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+class SessionDay(models.Model):
+    """One dated part of a session: a multi-day course has one per day."""
+
+    session = models.ForeignKey(CourseSession, on_delete=models.CASCADE, related_name="days")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="session_day_ends_after_start",
+                violation_error_message="A day must end after it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        start, end = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
+        return f"{start:%a} {start.day} {start:%B %Y}, {start:%H:%M}-{end:%H:%M}"
+
+
+class BookingStatus(models.TextChoices):
+    CONFIRMED = "confirmed", "Confirmed"
+    AWAITING_PO = "awaiting_po", "Awaiting PO"
+    WAITLISTED = "waitlisted", "Waiting list"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+# Bookings in these states hold seats.
+SEAT_HOLDING = [BookingStatus.CONFIRMED, BookingStatus.AWAITING_PO]
+
+
+class OrganisationType(models.TextChoices):
+    NHS = "nhs", "NHS trust or organisation"
+    CARE = "care", "Health or social care provider"
+    EDUCATION = "education", "School, college or university"
+    LOCAL_AUTHORITY = "local_authority", "Local authority"
+    HOUSING = "housing", "Housing association"
+    RETAIL = "retail", "Retail or leisure"
+    TRANSPORT = "transport", "Transport operator"
+    FACILITIES = "facilities", "Facilities or security"
+    OTHER = "other", "Other"
+
+
+ods_code_validator = RegexValidator(
+    r"^[A-Z0-9]{3,9}$", "Enter an NHS ODS code: 3 to 9 letters and digits, for example RGT or RGT01."
+)
+purchase_order_validator = RegexValidator(
+    r"^[A-Za-z0-9][A-Za-z0-9/_.\- ]*$",
+    "Enter the purchase order number using letters, digits, spaces and / - _ . only.",
+)
+
+
+class Booking(models.Model):
+    reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
+    session = models.ForeignKey(CourseSession, on_delete=models.PROTECT, related_name="bookings")
+    status = models.CharField(max_length=12, choices=BookingStatus.choices, db_index=True)
+    organisation = models.CharField(max_length=200)
+    organisation_type = models.CharField(max_length=20, choices=OrganisationType.choices)
+    ods_code = models.CharField("NHS ODS code", max_length=9, blank=True, validators=[ods_code_validator])
+    contact_name = models.CharField("booker's name", max_length=150)
+    contact_email = models.EmailField("booker's email")
+    contact_phone = PhoneNumberField("booker's phone", region="GB")
+    job_title = models.CharField(max_length=150, blank=True)
+    invoice_address = models.TextField()
+    purchase_order = models.CharField(
+        "purchase order number", max_length=50, blank=True, validators=[purchase_order_validator]
+    )
+    po_to_follow = models.BooleanField("PO to follow", default=False)
+    po_deadline = models.DateTimeField("PO deadline", null=True, blank=True)
+    notes = models.TextField(blank=True)
+    terms_accepted_at = models.DateTimeField()
+    terms_version = models.CharField(max_length=20)
+    price_per_delegate = models.DecimalField(max_digits=8, decimal_places=2)
+    cancelled_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(purchase_order="") | models.Q(po_to_follow=True) | models.Q(status="cancelled"),
+                name="booking_has_po_or_po_to_follow",
+                violation_error_message="Give a purchase order number or choose 'PO to follow'.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} ({self.organisation})"
+
+    @property
+    def holds_seats(self):
+        return self.status in SEAT_HOLDING
+
+    @property
+    def is_active(self):
+        return self.status != BookingStatus.CANCELLED
+
+    def delegate_count(self):
+        # Uses the prefetch cache when the delegates were prefetched.
+        return len(self.delegates.all())
+
+    def totals(self):
+        """Net, VAT and gross for all delegates, in pounds."""
+        count = self.delegate_count()
+        net = self.price_per_delegate * count
+        vat = (net * settings.VAT_RATE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return {"delegates": count, "net": net, "vat": vat, "gross": net + vat}
+
+
+class Delegate(models.Model):
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="delegates")
+    name = models.CharField(max_length=150)
+    email = models.EmailField()
+    job_role = models.CharField(max_length=150, blank=True)
+    adjustments = models.TextField("access needs or reasonable adjustments", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), "booking", name="delegate_email_once_per_booking"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class BookingEvent(models.Model):
+    """The history of a booking: every change, when and by whom. Notifications hang off these."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "Booked"
+        WAITLISTED = "waitlisted", "Joined the waiting list"
+        PROMOTED = "promoted", "Promoted from the waiting list"
+        PO_ADDED = "po_added", "Purchase order added"
+        PO_EXPIRED = "po_expired", "PO hold released"
+        DELEGATE_ADDED = "delegate_added", "Delegate added"
+        DELEGATE_REMOVED = "delegate_removed", "Delegate removed"
+        DELEGATE_SUBSTITUTED = "delegate_substituted", "Delegate substituted"
+        CANCELLED = "cancelled", "Cancelled"
+        SESSION_CANCELLED = "session_cancelled", "Session cancelled"
+
+    booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    description = models.CharField(max_length=500)
+    actor = models.CharField(max_length=150, help_text="Who made the change: the booker, a staff user or the system.")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.booking.reference}: {self.get_kind_display()}"

@@ -1,0 +1,44 @@
+"""Reads for sessions and bookings, with seat counts annotated in the same query."""
+
+from django.db.models import Count, F, Prefetch, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from .models import SEAT_HOLDING, Booking, BookingStatus, CourseSession, SessionStatus
+
+
+def session_list(*, with_counts=True):
+    sessions = CourseSession.objects.select_related("course", "venue").prefetch_related("days")
+    if with_counts:
+        sessions = sessions.annotate(
+            seats_taken=Count("bookings__delegates", filter=Q(bookings__status__in=SEAT_HOLDING), distinct=True),
+            waiting_list_count=Count(
+                "bookings__delegates", filter=Q(bookings__status=BookingStatus.WAITLISTED), distinct=True
+            ),
+        ).annotate(seats_remaining=Greatest(F("capacity") - F("seats_taken"), 0))
+    return sessions
+
+
+def session_list_upcoming(*, course=None, sector=None, date_from=None, date_to=None, available=None, now=None):
+    """Sessions not yet started, soonest first. `course` and `sector` are slugs; dates are dates."""
+    now = now or timezone.now()
+    sessions = session_list().filter(starts_at__gt=now, course__is_published=True)
+    if course:
+        sessions = sessions.filter(course__slug=course)
+    if sector:
+        sessions = sessions.filter(course__sectors__slug=sector)
+    if date_from:
+        sessions = sessions.filter(starts_at__date__gte=date_from)
+    if date_to:
+        sessions = sessions.filter(starts_at__date__lte=date_to)
+    if available:
+        sessions = sessions.filter(status=SessionStatus.SCHEDULED, booking_closes_at__gt=now, seats_remaining__gt=0)
+    return sessions.order_by("starts_at", "pk")
+
+
+def booking_detail(*, reference):
+    return (
+        Booking.objects.select_related("session__course", "session__venue")
+        .prefetch_related("delegates", "events", Prefetch("session__days"))
+        .get(reference=reference)
+    )

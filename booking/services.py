@@ -1,0 +1,534 @@
+"""Every write that changes seats or a booking. The web forms, the API, the admin and the tasks
+all call these functions, so each rule lives here once.
+
+Seats are never trusted from a stored counter: each change locks the session row and counts
+the delegates on seat-holding bookings inside the same transaction, so simultaneous requests on
+PostgreSQL queue up behind one another instead of overselling.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import Count
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from . import notifications
+from .models import (
+    SEAT_HOLDING,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    CourseSession,
+    Delegate,
+    SessionDay,
+    SessionStatus,
+)
+
+
+class BookingError(Exception):
+    """A booking rule said no. `code` is stable for API clients; the message is for people."""
+
+    code = "booking_error"
+
+    def __init__(self, message, *, code=None, **extra):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.extra = extra
+
+
+class SessionNotBookable(BookingError):
+    pass
+
+
+class InsufficientSeats(BookingError):
+    code = "insufficient_seats"
+
+    def __init__(self, seats_remaining):
+        if seats_remaining <= 0:
+            message = "This session is fully booked. You can join the waiting list instead."
+        else:
+            message = (
+                f"Only {seats_remaining} seat{'s' if seats_remaining != 1 else ''} left on this session. "
+                "Book fewer delegates or join the waiting list."
+            )
+        super().__init__(message, seats_remaining=seats_remaining)
+        self.seats_remaining = seats_remaining
+
+
+class BookingNotChangeable(BookingError):
+    code = "booking_not_changeable"
+
+
+@dataclass
+class DelegateData:
+    name: str
+    email: str
+    job_role: str = ""
+    adjustments: str = ""
+
+
+# ---------------------------------------------------------------------------------------------
+# Seats
+
+
+def _lock_session(session_id):
+    """Lock the session row for the rest of the transaction; returns the fresh row."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # Fail with an error rather than queue for ever behind a stuck transaction.
+            cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(settings.BOOKING_LOCK_TIMEOUT_MS)}ms"])
+    return CourseSession.objects.select_for_update().select_related("course", "venue").get(pk=session_id)
+
+
+def seats_taken(session):
+    """Delegates on confirmed and awaiting-PO bookings, counted from the bookings themselves."""
+    return Delegate.objects.filter(booking__session=session, booking__status__in=SEAT_HOLDING).count()
+
+
+def seats_remaining(session):
+    return max(session.capacity - seats_taken(session), 0)
+
+
+def _po_deadline(session, now):
+    return min(now + timedelta(days=settings.PO_HOLD_DAYS), session.booking_closes_at)
+
+
+def _record(booking, kind, description, *, actor, **data):
+    event = BookingEvent.objects.create(booking=booking, kind=kind, description=description, actor=actor, data=data)
+    notifications.booking_event(event)
+    return event
+
+
+def _check_delegate_emails(session, emails, *, exclude_booking=None):
+    """One email at most once per session, across its active bookings."""
+    lowered = [email.strip().lower() for email in emails]
+    duplicates_here = sorted({email for email in lowered if lowered.count(email) > 1})
+    if duplicates_here:
+        raise ValidationError(
+            {"delegates": f"Each delegate needs their own email address: {', '.join(duplicates_here)} appears twice."}
+        )
+    taken = (
+        Delegate.objects.annotate(email_lower=Lower("email"))
+        .filter(booking__session=session, email_lower__in=lowered)
+        .exclude(booking__status=BookingStatus.CANCELLED)
+    )
+    if exclude_booking is not None:
+        taken = taken.exclude(booking=exclude_booking)
+    already = sorted(set(taken.values_list("email_lower", flat=True)))
+    if already:
+        raise ValidationError(
+            {"delegates": f"Already booked on this session: {', '.join(already)}. Each person needs only one place."}
+        )
+
+
+def _validate_delegates(delegates):
+    if not delegates:
+        raise ValidationError({"delegates": "Add at least one delegate."})
+    errors = {}
+    rows = []
+    for index, data in enumerate(delegates):
+        delegate = Delegate(
+            name=data.name.strip(), email=data.email.strip(), job_role=data.job_role, adjustments=data.adjustments
+        )
+        try:
+            delegate.full_clean(exclude=["booking"])
+        except ValidationError as exc:
+            errors[f"delegates[{index}]"] = exc.message_dict
+        rows.append(delegate)
+    if errors:
+        raise ValidationError(errors)
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+@transaction.atomic
+def session_create(
+    *, course, venue, days, capacity, price=None, booking_closes_at=None, trainer="", joining_instructions=""
+):
+    """Schedule a session. `days` is a list of (start, end) zone-aware datetimes, one per day."""
+    if not days:
+        raise ValidationError({"days": "A session needs at least one day."})
+    days = sorted(days)
+    session = CourseSession(
+        course=course,
+        venue=venue,
+        starts_at=days[0][0],
+        ends_at=days[-1][1],
+        capacity=capacity,
+        price=price,
+        booking_closes_at=booking_closes_at,
+        trainer=trainer,
+        joining_instructions=joining_instructions,
+    )
+    if session.price is None:
+        session.price = course.price
+    if session.booking_closes_at is None:
+        session.booking_closes_at = session.starts_at - settings.BOOKING_CLOSES_BEFORE_START
+    session.full_clean()
+    session.save()
+    for start, end in days:
+        day = SessionDay(session=session, starts_at=start, ends_at=end)
+        day.full_clean(exclude=["session"])
+        day.save()
+    return session
+
+
+def session_sync_span(session):
+    """Keep the session's start and end in step with its days (after the admin edits days)."""
+    days = list(session.days.order_by("starts_at"))
+    if days:
+        session.starts_at, session.ends_at = days[0].starts_at, days[-1].ends_at
+        session.save(update_fields=["starts_at", "ends_at", "updated_at"])
+
+
+@transaction.atomic
+def session_change_capacity(*, session, capacity, actor="staff"):
+    session = _lock_session(session.pk)
+    taken = seats_taken(session)
+    if capacity < taken:
+        raise ValidationError({"capacity": f"{taken} seats are already booked; the capacity cannot go below that."})
+    session.capacity = capacity
+    session.full_clean()
+    session.save(update_fields=["capacity", "updated_at"])
+    waitlist_promote(session=session, actor=actor)
+    return session
+
+
+@transaction.atomic
+def session_cancel(*, session, reason="", actor="staff"):
+    """Cancel the session and every active booking on it."""
+    session = _lock_session(session.pk)
+    if session.is_cancelled:
+        return session
+    session.status = SessionStatus.CANCELLED
+    session.cancelled_reason = reason
+    session.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    for booking in session.bookings.exclude(status=BookingStatus.CANCELLED).prefetch_related("delegates"):
+        previous = booking.status
+        booking.status = BookingStatus.CANCELLED
+        booking.cancelled_reason = "The session was cancelled."
+        booking.save(update_fields=["status", "cancelled_reason", "updated_at"])
+        _record(
+            booking,
+            BookingEvent.Kind.SESSION_CANCELLED,
+            f"Session cancelled{': ' + reason if reason else ''}.",
+            actor=actor,
+            previous_status=previous,
+        )
+    return session
+
+
+# ---------------------------------------------------------------------------------------------
+# Bookings
+
+
+@transaction.atomic
+def booking_create(
+    *,
+    session,
+    organisation,
+    organisation_type,
+    contact_name,
+    contact_email,
+    contact_phone,
+    invoice_address,
+    delegates,
+    accept_terms,
+    ods_code="",
+    job_title="",
+    purchase_order="",
+    po_to_follow=False,
+    notes="",
+    join_waitlist=False,
+    actor="booker",
+):
+    """Book places for all the delegates, or none. Returns the booking.
+
+    With too few seats the booking joins the waiting list if `join_waitlist`, else
+    InsufficientSeats is raised. Bookings with a PO are confirmed; "PO to follow" holds seats
+    as awaiting PO until a deadline.
+    """
+    purchase_order = (purchase_order or "").strip()
+    errors = {}
+    if not accept_terms:
+        errors["accept_terms"] = "Please accept the booking terms to continue."
+    if purchase_order and po_to_follow:
+        errors["po_to_follow"] = "Give a purchase order number or choose 'PO to follow', not both."
+    elif not purchase_order and not po_to_follow:
+        errors["purchase_order"] = "Give a purchase order number, or choose 'PO to follow' if you will send it later."
+    if errors:
+        raise ValidationError(errors)
+    rows = _validate_delegates(delegates)
+
+    session = _lock_session(session.pk)
+    reason = session.not_bookable_reason()
+    if reason:
+        raise SessionNotBookable(reason[1], code=reason[0])
+    _check_delegate_emails(session, [row.email for row in rows])
+
+    now = timezone.now()
+    free = session.capacity - seats_taken(session)
+    if len(rows) <= free:
+        status = BookingStatus.CONFIRMED if purchase_order else BookingStatus.AWAITING_PO
+    elif join_waitlist:
+        status = BookingStatus.WAITLISTED
+    else:
+        raise InsufficientSeats(max(free, 0))
+
+    booking = Booking(
+        session=session,
+        status=status,
+        organisation=organisation.strip(),
+        organisation_type=organisation_type,
+        ods_code=(ods_code or "").strip().upper(),
+        contact_name=contact_name.strip(),
+        contact_email=contact_email.strip(),
+        contact_phone=contact_phone,
+        job_title=job_title.strip(),
+        invoice_address=invoice_address.strip(),
+        purchase_order=purchase_order,
+        po_to_follow=not purchase_order,
+        po_deadline=_po_deadline(session, now) if status == BookingStatus.AWAITING_PO else None,
+        notes=notes.strip(),
+        terms_accepted_at=now,
+        terms_version=settings.BOOKING_TERMS_VERSION,
+        price_per_delegate=session.price,
+    )
+    booking.full_clean()
+    booking.save()
+    for row in rows:
+        row.booking = booking
+    Delegate.objects.bulk_create(rows)
+    names = ", ".join(row.name for row in rows)
+    if status == BookingStatus.WAITLISTED:
+        _record(
+            booking, BookingEvent.Kind.WAITLISTED, f"Joined the waiting list for {len(rows)}: {names}.", actor=actor
+        )
+    else:
+        _record(
+            booking,
+            BookingEvent.Kind.CREATED,
+            f"Booked {len(rows)} place{'s' if len(rows) != 1 else ''}: {names}.",
+            actor=actor,
+            status=status,
+        )
+    return booking
+
+
+def _lock_booking(booking):
+    """Lock the session (seats) then the booking, always in that order to avoid deadlocks."""
+    session = _lock_session(booking.session_id)
+    booking = Booking.objects.select_for_update().get(pk=booking.pk)
+    booking.session = session
+    return booking
+
+
+def _require_changeable(booking, *, by_staff):
+    if booking.status == BookingStatus.CANCELLED:
+        raise BookingNotChangeable("This booking has been cancelled.", code="booking_cancelled")
+    if by_staff:
+        return
+    reason = booking.session.not_bookable_reason()
+    if reason:
+        raise BookingNotChangeable(f"{reason[1]} Changes can no longer be made online; please call us.", code=reason[0])
+
+
+@transaction.atomic
+def booking_cancel(*, booking, reason="", actor="booker", by_staff=False):
+    booking = _lock_booking(booking)
+    _require_changeable(booking, by_staff=by_staff)
+    previous = booking.status
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_reason = reason
+    booking.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    _record(
+        booking,
+        BookingEvent.Kind.CANCELLED,
+        f"Booking cancelled{': ' + reason if reason else ''}.",
+        actor=actor,
+        previous_status=previous,
+    )
+    if previous in SEAT_HOLDING:
+        waitlist_promote(session=booking.session, actor="system")
+    return booking
+
+
+@transaction.atomic
+def booking_add_po(*, booking, purchase_order, actor="booker", by_staff=False):
+    booking = _lock_booking(booking)
+    if booking.status == BookingStatus.CANCELLED:
+        raise BookingNotChangeable("This booking has been cancelled.", code="booking_cancelled")
+    booking.purchase_order = (purchase_order or "").strip()
+    booking.po_to_follow = False
+    if not booking.purchase_order:
+        raise ValidationError({"purchase_order": "Enter the purchase order number."})
+    if booking.status == BookingStatus.AWAITING_PO:
+        booking.status = BookingStatus.CONFIRMED
+        booking.po_deadline = None
+    booking.full_clean()
+    booking.save(update_fields=["purchase_order", "po_to_follow", "status", "po_deadline", "updated_at"])
+    _record(booking, BookingEvent.Kind.PO_ADDED, f"Purchase order {booking.purchase_order} added.", actor=actor)
+    return booking
+
+
+@transaction.atomic
+def booking_add_delegates(*, booking, delegates, actor="booker", by_staff=False):
+    booking = _lock_booking(booking)
+    _require_changeable(booking, by_staff=by_staff)
+    rows = _validate_delegates(delegates)
+    _check_delegate_emails(
+        booking.session,
+        [d.email for d in booking.delegates.all()] + [row.email for row in rows],
+        exclude_booking=booking,
+    )
+    if booking.holds_seats:
+        free = seats_remaining(booking.session)
+        if len(rows) > free:
+            raise InsufficientSeats(free)
+    for row in rows:
+        row.booking = booking
+    Delegate.objects.bulk_create(rows)
+    booking.save(update_fields=["updated_at"])
+    for row in rows:
+        _record(
+            booking, BookingEvent.Kind.DELEGATE_ADDED, f"Added {row.name} <{row.email}>.", actor=actor, email=row.email
+        )
+    return booking
+
+
+@transaction.atomic
+def booking_remove_delegate(*, booking, delegate_id, actor="booker", by_staff=False):
+    booking = _lock_booking(booking)
+    _require_changeable(booking, by_staff=by_staff)
+    delegate = booking.delegates.filter(pk=delegate_id).first()
+    if delegate is None:
+        raise ValidationError({"delegate": "That delegate is not on this booking."})
+    if booking.delegates.count() == 1:
+        raise BookingNotChangeable(
+            "A booking needs at least one delegate. To remove the last one, cancel the booking.", code="last_delegate"
+        )
+    delegate.delete()
+    booking.save(update_fields=["updated_at"])
+    _record(
+        booking,
+        BookingEvent.Kind.DELEGATE_REMOVED,
+        f"Removed {delegate.name} <{delegate.email}>.",
+        actor=actor,
+        name=delegate.name,
+        email=delegate.email,
+    )
+    if booking.holds_seats:
+        waitlist_promote(session=booking.session, actor="system")
+    return booking
+
+
+@transaction.atomic
+def booking_substitute_delegate(*, booking, delegate_id, replacement, actor="booker", by_staff=False):
+    """Put another person in a delegate's place; the seat stays with the booking."""
+    booking = _lock_booking(booking)
+    _require_changeable(booking, by_staff=by_staff)
+    delegate = booking.delegates.filter(pk=delegate_id).first()
+    if delegate is None:
+        raise ValidationError({"delegate": "That delegate is not on this booking."})
+    [new] = _validate_delegates([replacement])
+    others = [d.email for d in booking.delegates.all() if d.pk != delegate.pk]
+    _check_delegate_emails(booking.session, [*others, new.email], exclude_booking=booking)
+    old = {"name": delegate.name, "email": delegate.email}
+    delegate.name, delegate.email, delegate.job_role, delegate.adjustments = (
+        new.name,
+        new.email,
+        new.job_role,
+        new.adjustments,
+    )
+    delegate.save()
+    booking.save(update_fields=["updated_at"])
+    _record(
+        booking,
+        BookingEvent.Kind.DELEGATE_SUBSTITUTED,
+        f"{old['name']} <{old['email']}> replaced by {new.name} <{new.email}>.",
+        actor=actor,
+        old=old,
+        new={"name": new.name, "email": new.email},
+        delegate_id=delegate.pk,
+    )
+    return booking
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting list and PO holds
+
+
+def waitlist_promote(*, session, actor="system"):
+    """Promote waiting bookings, oldest first, wherever they fit in the free seats.
+
+    Runs only while the session takes bookings. Returns the promoted bookings.
+    """
+    with transaction.atomic():
+        session = _lock_session(session.pk)
+        if session.not_bookable_reason():
+            return []
+        free = session.capacity - seats_taken(session)
+        promoted = []
+        waiting = (
+            session.bookings.filter(status=BookingStatus.WAITLISTED)
+            .annotate(size=Count("delegates"))
+            .order_by("created_at", "pk")
+        )
+        now = timezone.now()
+        for booking in waiting:
+            if free <= 0:
+                break
+            if booking.size > free:
+                continue
+            booking.status = BookingStatus.CONFIRMED if booking.purchase_order else BookingStatus.AWAITING_PO
+            booking.po_deadline = _po_deadline(session, now) if booking.status == BookingStatus.AWAITING_PO else None
+            booking.save(update_fields=["status", "po_deadline", "updated_at"])
+            free -= booking.size
+            _record(
+                booking,
+                BookingEvent.Kind.PROMOTED,
+                f"A place is yours: promoted from the waiting list ({booking.get_status_display().lower()}).",
+                actor=actor,
+                status=booking.status,
+            )
+            promoted.append(booking)
+        return promoted
+
+
+def po_holds_release_expired(*, now=None):
+    """Release every awaiting-PO hold past its deadline; the seats go to the waiting list.
+
+    Each booking is handled in its own transaction, so one failure does not block the rest.
+    Returns the number released.
+    """
+    now = now or timezone.now()
+    released = 0
+    expired = Booking.objects.filter(status=BookingStatus.AWAITING_PO, po_deadline__lt=now).values_list("pk", flat=True)
+    for pk in list(expired):
+        with transaction.atomic():
+            booking = Booking.objects.get(pk=pk)
+            booking = _lock_booking(booking)
+            # Re-check under the lock: the PO may have arrived meanwhile.
+            if booking.status != BookingStatus.AWAITING_PO or booking.po_deadline >= now:
+                continue
+            booking.status = BookingStatus.CANCELLED
+            booking.cancelled_reason = "No purchase order was received by the deadline."
+            booking.save(update_fields=["status", "cancelled_reason", "updated_at"])
+            _record(
+                booking,
+                BookingEvent.Kind.PO_EXPIRED,
+                "Seats released: no purchase order by the deadline.",
+                actor="system",
+            )
+            waitlist_promote(session=booking.session, actor="system")
+            released += 1
+    return released
