@@ -181,7 +181,7 @@ class OrganisationType(models.TextChoices):
 
 
 ods_code_validator = RegexValidator(
-    r"^[A-Z0-9]{3,9}$", "Enter an NHS ODS code: 3 to 9 letters and digits, for example RGT or RGT01."
+    r"^[A-Za-z0-9]{3,9}$", "Enter an NHS ODS code: 3 to 9 letters and digits, for example RGT or RGT01."
 )
 purchase_order_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9/_.\- ]*$",

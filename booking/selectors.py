@@ -36,9 +36,8 @@ def session_list_upcoming(*, course=None, sector=None, date_from=None, date_to=N
     return sessions.order_by("starts_at", "pk")
 
 
-def booking_detail(*, reference):
-    return (
-        Booking.objects.select_related("session__course", "session__venue")
-        .prefetch_related("delegates", "events", Prefetch("session__days"))
-        .get(reference=reference)
+def booking_queryset():
+    """Bookings with their session, delegates, history and days fetched up front."""
+    return Booking.objects.select_related("session__course", "session__venue").prefetch_related(
+        "delegates", "events", Prefetch("session__days")
     )

@@ -3,6 +3,8 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from booking.selectors import session_list_upcoming
+
 from . import selectors
 from .filters import CourseFilter
 from .models import Course, Sector
@@ -62,4 +64,5 @@ def course_detail(request, slug):
         course = selectors.course_detail(slug=slug)
     except Course.DoesNotExist:
         raise Http404("No such course") from None
-    return render(request, "courses/course_detail.html", {"course": course})
+    sessions = session_list_upcoming(course=course.slug)
+    return render(request, "courses/course_detail.html", {"course": course, "sessions": sessions})

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "booking"
+urlpatterns = [
+    path("book/<int:session_id>/", views.book, name="book"),
+    path("book/<int:session_id>/review/", views.review, name="review"),
+    path("bookings/<str:token>/confirmed/", views.confirmed, name="confirmed"),
+    path("bookings/<str:token>/", views.manage, name="manage"),
+    path("bookings/<str:token>/po/", views.manage_add_po, name="add_po"),
+    path("bookings/<str:token>/delegates/", views.manage_add_delegates, name="add_delegates"),
+    path(
+        "bookings/<str:token>/delegates/<int:delegate_id>/remove/", views.manage_remove_delegate, name="remove_delegate"
+    ),
+    path("bookings/<str:token>/delegates/<int:delegate_id>/substitute/", views.manage_substitute, name="substitute"),
+    path("bookings/<str:token>/cancel/", views.manage_cancel, name="cancel"),
+]

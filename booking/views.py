@@ -1,0 +1,300 @@
+"""The public booking flow (form -> review -> confirmation) and the booker's manage pages.
+
+Views validate with forms and hand every change to booking/services.py.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import links, selectors, services
+from .forms import BookingForm, CancelForm, DelegateFormSet, PurchaseOrderForm, SubstituteForm
+
+DRAFT_KEY = "booking-draft-{}"
+
+
+def _session_or_404(session_id):
+    session = selectors.session_list().filter(pk=session_id, course__is_published=True).first()
+    if session is None:
+        raise Http404("No such session")
+    return session
+
+
+def _delegate_rows(formset):
+    return [
+        services.DelegateData(
+            name=form.cleaned_data["name"],
+            email=form.cleaned_data["email"],
+            job_role=form.cleaned_data.get("job_role", ""),
+            adjustments=form.cleaned_data.get("adjustments", ""),
+        )
+        for form in formset.forms
+        if form.cleaned_data
+    ]
+
+
+def _apply_service_errors(error, form, formset):
+    """Show a service's ValidationError beside the fields it names."""
+    for field, messages_ in error.message_dict.items():
+        if field in form.fields:
+            form.add_error(field, messages_)
+        else:
+            formset._non_form_errors = formset.error_class(
+                [*formset.non_form_errors(), *messages_], renderer=formset.renderer
+            )
+
+
+DELEGATE_FIELDS = ["name", "email", "job_role", "adjustments"]
+
+
+def _forms_with_rows(data, *, add=False, remove=None):
+    """Add or remove a delegate row without JavaScript, keeping what was typed (no errors yet)."""
+    total = min(int(data.get("form-TOTAL_FORMS") or 1), DelegateFormSet.max_num)
+    rows = [{field: data.get(f"form-{index}-{field}", "") for field in DELEGATE_FIELDS} for index in range(total)]
+    if remove is not None and len(rows) > 1 and 0 <= remove < len(rows):
+        rows.pop(remove)
+    if add and len(rows) < DelegateFormSet.max_num:
+        rows.append(dict.fromkeys(DELEGATE_FIELDS, ""))
+    booking_initial = {name: data.get(name) for name in BookingForm.base_fields if name in data}
+    return BookingForm(initial=booking_initial), DelegateFormSet(initial=rows)
+
+
+@require_http_methods(["GET", "POST"])
+def book(request, session_id):
+    session = _session_or_404(session_id)
+    reason = session.not_bookable_reason()
+    if reason:
+        return render(request, "booking/not_bookable.html", {"session": session, "reason": reason[1]}, status=410)
+
+    draft_key = DRAFT_KEY.format(session.pk)
+    action = request.POST.get("action", "review")
+    if request.method == "GET":
+        data = request.session.get(draft_key) if request.GET.get("change") else None
+        form = BookingForm(data) if data else BookingForm()
+        formset = DelegateFormSet(data) if data else DelegateFormSet()
+        if data:
+            form.is_valid()
+            formset.is_valid()
+    elif action == "add" or action.startswith("remove-"):
+        remove = int(action[7:]) if action[7:].isdigit() else None
+        form, formset = _forms_with_rows(request.POST, add=action == "add", remove=remove)
+    else:
+        form, formset = BookingForm(request.POST), DelegateFormSet(request.POST)
+        if form.is_valid() and formset.is_valid():
+            request.session[draft_key] = {
+                k: v for k, v in request.POST.items() if k not in {"csrfmiddlewaretoken", "action"}
+            }
+            return redirect("booking:review", session_id=session.pk)
+    return render(request, "booking/book.html", _book_context(session, form, formset))
+
+
+def _book_context(session, form, formset):
+    return {
+        "session": session,
+        "form": form,
+        "formset": formset,
+        "max_delegates": formset.max_num,
+        "po_hold_days": settings.PO_HOLD_DAYS,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def review(request, session_id):
+    session = _session_or_404(session_id)
+    draft_key = DRAFT_KEY.format(session.pk)
+    data = request.session.get(draft_key)
+    if not data:
+        messages.info(request, "Please fill in the booking form first.")
+        return redirect("booking:book", session_id=session.pk)
+    reason = session.not_bookable_reason()
+    if reason:
+        return render(request, "booking/not_bookable.html", {"session": session, "reason": reason[1]}, status=410)
+    form, formset = BookingForm(data), DelegateFormSet(data)
+    if not (form.is_valid() and formset.is_valid()):
+        return redirect(reverse("booking:book", args=[session.pk]) + "?change=1")
+    delegates = _delegate_rows(formset)
+    if request.method == "POST":
+        try:
+            booking = services.booking_create(
+                session=session, delegates=delegates, actor="booker (website)", **form.cleaned_data
+            )
+        except services.InsufficientSeats as exc:
+            messages.error(request, exc.message)
+            return redirect(reverse("booking:book", args=[session.pk]) + "?change=1")
+        except services.BookingError as exc:
+            return render(request, "booking/not_bookable.html", {"session": session, "reason": exc.message}, status=409)
+        except ValidationError as exc:
+            _apply_service_errors(exc, form, formset)
+            return render(request, "booking/book.html", _book_context(session, form, formset))
+        del request.session[draft_key]
+        return redirect("booking:confirmed", token=links.manage_token(booking))
+    count = len(delegates)
+    net, vat = session.price * count, session.vat * count
+    return render(
+        request,
+        "booking/review.html",
+        {
+            "session": session,
+            "data": form.cleaned_data,
+            "organisation_type": dict(form.fields["organisation_type"].choices).get(
+                form.cleaned_data["organisation_type"]
+            ),
+            "delegates": delegates,
+            "fits": count <= session.seats_remaining,
+            "totals": {"net": net, "vat": vat, "gross": net + vat, "count": count},
+        },
+    )
+
+
+def _booking_for(token):
+    booking = links.booking_from_token(token, selectors.booking_queryset())
+    if booking is None:
+        raise Http404("This link is not valid, or it has expired.")
+    return booking
+
+
+def confirmed(request, token):
+    booking = _booking_for(token)
+    return render(
+        request,
+        "booking/confirmed.html",
+        {"booking": booking, "manage_url": links.manage_url(booking), "totals": booking.totals()},
+    )
+
+
+@require_http_methods(["GET"])
+def manage(request, token):
+    return _manage_page(request, token)
+
+
+def _manage_page(request, token, forms=None):
+    booking = _booking_for(token)
+    forms = forms or {}
+    reason = booking.session.not_bookable_reason()
+    return render(
+        request,
+        "booking/manage.html",
+        {
+            "booking": booking,
+            "token": token,
+            "totals": booking.totals(),
+            "can_change": booking.is_active and reason is None,
+            "closed_reason": reason[1] if reason else None,
+            "seats_remaining": services.seats_remaining(booking.session),
+            "po_form": forms.get("po") or PurchaseOrderForm(),
+            "add_formset": forms.get("add") or DelegateFormSet(prefix="add"),
+            "cancel_form": forms.get("cancel") or CancelForm(),
+        },
+        status=400 if forms else 200,
+    )
+
+
+def _run(request, token, change, success, bound_forms):
+    """Run a manage-page change; on a refusal show the page again with the message."""
+    try:
+        change()
+    except services.BookingError as exc:
+        messages.error(request, exc.message)
+        return redirect("booking:manage", token=token)
+    except ValidationError as exc:
+        form = next(iter(bound_forms.values())) if bound_forms else None
+        for field, errors in exc.message_dict.items():
+            if form is not None and hasattr(form, "fields") and field in form.fields:
+                form.add_error(field, errors)
+            else:
+                messages.error(request, " ".join(errors))
+        return (
+            _manage_page(request, token, forms=bound_forms) if bound_forms else redirect("booking:manage", token=token)
+        )
+    messages.success(request, success)
+    return redirect("booking:manage", token=token)
+
+
+@require_POST
+def manage_add_po(request, token):
+    booking = _booking_for(token)
+    form = PurchaseOrderForm(request.POST)
+    if not form.is_valid():
+        return _manage_page(request, token, forms={"po": form})
+    return _run(
+        request,
+        token,
+        lambda: services.booking_add_po(booking=booking, purchase_order=form.cleaned_data["purchase_order"]),
+        "Thank you: your purchase order number has been added.",
+        {"po": form},
+    )
+
+
+@require_POST
+def manage_add_delegates(request, token):
+    booking = _booking_for(token)
+    formset = DelegateFormSet(request.POST, prefix="add")
+    if not formset.is_valid():
+        return _manage_page(request, token, forms={"add": formset})
+    rows = _delegate_rows(formset)
+    return _run(
+        request,
+        token,
+        lambda: services.booking_add_delegates(booking=booking, delegates=rows),
+        f"{len(rows)} delegate{'s' if len(rows) != 1 else ''} added.",
+        {"add": formset},
+    )
+
+
+@require_POST
+def manage_remove_delegate(request, token, delegate_id):
+    booking = _booking_for(token)
+    return _run(
+        request,
+        token,
+        lambda: services.booking_remove_delegate(booking=booking, delegate_id=delegate_id),
+        "The delegate has been removed.",
+        {},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def manage_substitute(request, token, delegate_id):
+    booking = _booking_for(token)
+    delegate = get_object_or_404(booking.delegates, pk=delegate_id)
+    form = SubstituteForm(request.POST or None, prefix="sub")
+    if request.method == "POST" and form.is_valid():
+        replacement = services.DelegateData(
+            **{k: form.cleaned_data.get(k, "") for k in ["name", "email", "job_role", "adjustments"]}
+        )
+        try:
+            services.booking_substitute_delegate(booking=booking, delegate_id=delegate.pk, replacement=replacement)
+        except services.BookingError as exc:
+            messages.error(request, exc.message)
+            return redirect("booking:manage", token=token)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error("email" if field == "delegates" else None, errors)
+        else:
+            messages.success(request, f"{delegate.name} has been replaced by {replacement.name}.")
+            return redirect("booking:manage", token=token)
+    return render(
+        request,
+        "booking/substitute.html",
+        {"booking": booking, "token": token, "delegate": delegate, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@require_POST
+def manage_cancel(request, token):
+    booking = _booking_for(token)
+    form = CancelForm(request.POST)
+    if not form.is_valid():
+        return _manage_page(request, token, forms={"cancel": form})
+    return _run(
+        request,
+        token,
+        lambda: services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"]),
+        "Your booking has been cancelled.",
+        {"cancel": form},
+    )
