@@ -45,7 +45,7 @@ class BookingForm(forms.ModelForm):
         }
         help_texts = {
             "ods_code": "Optional. NHS organisations only, for example RGT.",
-            "contact_phone": "A UK number, for example 01473 555012 or 07700 900123.",
+            "contact_phone": "A UK number, for example 01473 555012 or 07911 123456.",
             "purchase_order": "As it appears on your PO.",
             "invoice_address": "Where we send the invoice, with postcode.",
         }
@@ -64,7 +64,7 @@ class BookingForm(forms.ModelForm):
             self.fields["organisation_type"].choices
         )[1:]
         # The model's own validators (ODS code, PO format) checked here, beside each field.
-        for name in ["ods_code", "purchase_order"]:
+        for name in ["ods_code", "purchase_order", "contact_phone"]:
             self.fields[name].validators += Booking._meta.get_field(name).validators
         self.helper = FormHelper()
         self.helper.form_tag = False

@@ -8,6 +8,7 @@ import secrets
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
@@ -183,6 +184,14 @@ class OrganisationType(models.TextChoices):
 ods_code_validator = RegexValidator(
     r"^[A-Za-z0-9]{3,9}$", "Enter an NHS ODS code: 3 to 9 letters and digits, for example RGT or RGT01."
 )
+
+
+def validate_uk_phone(value):
+    """UK numbers only: national format (01473 555012, 07911 123456) or +44."""
+    if value and getattr(value, "country_code", 44) != 44:
+        raise ValidationError("Enter a UK phone number, for example 01473 555012, 07911 123456 or +44 20 7946 0000.")
+
+
 purchase_order_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9/_.\- ]*$",
     "Enter the purchase order number using letters, digits, spaces and / - _ . only.",
@@ -198,7 +207,7 @@ class Booking(models.Model):
     ods_code = models.CharField("NHS ODS code", max_length=9, blank=True, validators=[ods_code_validator])
     contact_name = models.CharField("booker's name", max_length=150)
     contact_email = models.EmailField("booker's email")
-    contact_phone = PhoneNumberField("booker's phone", region="GB")
+    contact_phone = PhoneNumberField("booker's phone", region="GB", validators=[validate_uk_phone])
     job_title = models.CharField(max_length=150, blank=True)
     invoice_address = models.TextField()
     purchase_order = models.CharField(

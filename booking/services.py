@@ -26,6 +26,7 @@ from .models import (
     Delegate,
     SessionDay,
     SessionStatus,
+    new_reference,
 )
 
 
@@ -96,7 +97,10 @@ def seats_remaining(session):
 
 
 def _po_deadline(session, now):
-    return min(now + timedelta(days=settings.PO_HOLD_DAYS), session.booking_closes_at)
+    """PO_HOLD_DAYS from now, never later than booking close. A booking promoted after booking
+    has closed (when an expired hold frees its seats) is held until the session starts."""
+    deadline = min(now + timedelta(days=settings.PO_HOLD_DAYS), session.booking_closes_at)
+    return deadline if deadline > now else session.starts_at
 
 
 def _record(booking, kind, description, *, actor, **data):
@@ -139,7 +143,8 @@ def _validate_delegates(delegates):
         try:
             delegate.full_clean(exclude=["booking"])
         except ValidationError as exc:
-            errors[f"delegates[{index}]"] = exc.message_dict
+            for field, messages in exc.message_dict.items():
+                errors[f"delegates[{index}].{field}"] = messages
         rows.append(delegate)
     if errors:
         raise ValidationError(errors)
@@ -303,6 +308,8 @@ def booking_create(
         terms_version=settings.BOOKING_TERMS_VERSION,
         price_per_delegate=session.price,
     )
+    while Booking.objects.filter(reference=booking.reference).exists():  # rare: draw another
+        booking.reference = new_reference()
     booking.full_clean()
     booking.save()
     for row in rows:
@@ -426,8 +433,8 @@ def booking_remove_delegate(*, booking, delegate_id, actor="booker", by_staff=Fa
         name=delegate.name,
         email=delegate.email,
     )
-    if booking.holds_seats:
-        waitlist_promote(session=booking.session, actor="system")
+    # A freed seat may let a waiting booking in, and a smaller waiting booking may now fit.
+    waitlist_promote(session=booking.session, actor="system")
     return booking
 
 
@@ -467,14 +474,17 @@ def booking_substitute_delegate(*, booking, delegate_id, replacement, actor="boo
 # Waiting list and PO holds
 
 
-def waitlist_promote(*, session, actor="system"):
+def waitlist_promote(*, session, actor="system", after_close=False):
     """Promote waiting bookings, oldest first, wherever they fit in the free seats.
 
-    Runs only while the session takes bookings. Returns the promoted bookings.
+    Runs while the session takes bookings; with `after_close` (seats freed by an expired PO
+    hold, whose deadline may be booking close itself) also until the session starts.
+    Returns the promoted bookings.
     """
     with transaction.atomic():
         session = _lock_session(session.pk)
-        if session.not_bookable_reason():
+        reason = session.not_bookable_reason()
+        if reason and not (after_close and reason[0] == "session_closed"):
             return []
         free = session.capacity - seats_taken(session)
         promoted = []
@@ -529,6 +539,6 @@ def po_holds_release_expired(*, now=None):
                 "Seats released: no purchase order by the deadline.",
                 actor="system",
             )
-            waitlist_promote(session=booking.session, actor="system")
+            waitlist_promote(session=booking.session, actor="system", after_close=True)
             released += 1
     return released

@@ -311,3 +311,10 @@ def test_manage_link_of_another_booking_does_not_work_for_this_one(client, booki
 
 def test_reference_is_easy_to_read_aloud(client, booking):
     assert re.fullmatch(r"[A-HJKMNP-Z2-9]{8}", booking.reference)
+
+
+def test_non_uk_phone_numbers_are_refused(client, session):
+    html = client.post(reverse("booking:book", args=[session.pk]), form_data(contact_phone="+1 202 555 0100")).content
+    assert "Enter a UK phone number" in html.decode()
+    ok = client.post(reverse("booking:book", args=[session.pk]), form_data(contact_phone="+44 20 7946 0000"))
+    assert ok.status_code == 302
