@@ -2,11 +2,14 @@
 
 from rest_framework.routers import DefaultRouter
 
+from booking.api import BookingViewSet, SessionViewSet
 from courses.api import CourseViewSet, SectorViewSet
 
 router = DefaultRouter()
 router.register("sectors", SectorViewSet, basename="sector")
 router.register("courses", CourseViewSet, basename="course")
+router.register("sessions", SessionViewSet, basename="session")
+router.register("bookings", BookingViewSet, basename="booking")
 
 app_name = "api"
 urlpatterns = router.urls

@@ -1,0 +1,101 @@
+"""Idempotency-Key support for API writes: a retried request gets the first answer back.
+
+A view calls `replay()` before doing anything; when there is nothing to replay it opens a
+transaction, `claim()`s the key first, does its work and `store()`s its answer before the
+transaction commits. So a failed request stores nothing, and a second request with the same key
+that arrives while the first is still running waits on the key's unique index, then replays the
+first answer (or gets 409 if the first takes longer than the lock timeout).
+"""
+
+import hashlib
+import json
+import re
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from rest_framework import status
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from .models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL: lock_timeout expired
+
+
+class IdempotencyKeyReused(APIException):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_code = "idempotency_key_reused"
+    default_detail = "This Idempotency-Key was already used for a different request. Send a new key with a new request."
+
+
+class IdempotencyRequestInProgress(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "idempotency_request_in_progress"
+    default_detail = "A request with this Idempotency-Key is still being processed. Retry shortly with the same key."
+
+
+class KeyTaken(Exception):
+    """Another request committed this key while we waited for it: replay its answer."""
+
+
+def is_lock_timeout(exc):
+    return getattr(exc.__cause__, "sqlstate", None) == LOCK_NOT_AVAILABLE
+
+
+def key_from(request):
+    """The request's Idempotency-Key, None without one; a malformed key is a 400."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not KEY_PATTERN.fullmatch(key):
+        raise ValidationError({HEADER: ["Use 1 to 255 visible ASCII characters, for example a UUID."]})
+    return key
+
+
+def fingerprint(request):
+    """The same JSON body hashes the same whatever its key order or spacing."""
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def replay(key, request_hash):
+    """The stored answer for `key`, or None if the key is new.
+
+    Raises IdempotencyKeyReused when the key was used for a different request.
+    """
+    record = IdempotencyKey.objects.filter(key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != request_hash:
+        raise IdempotencyKeyReused()
+    if record.status_code is None:
+        raise IdempotencyRequestInProgress()
+    return Response(record.response_body, status=record.status_code, headers={REPLAYED_HEADER: "true"})
+
+
+def claim(key, request_hash, *, lock_timeout_ms=None):
+    """Insert the key inside the caller's transaction, before any other write.
+
+    Raises KeyTaken when another request committed the key first, and
+    IdempotencyRequestInProgress when that request is still running after `lock_timeout_ms`.
+    """
+    if lock_timeout_ms is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(lock_timeout_ms)}ms"])
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(key=key, request_hash=request_hash)
+    except IntegrityError as exc:
+        raise KeyTaken(key) from exc
+    except OperationalError as exc:
+        if is_lock_timeout(exc):
+            raise IdempotencyRequestInProgress() from exc
+        raise
+
+
+def store(record, *, status_code, body):
+    record.status_code = status_code
+    record.response_body = body
+    record.save(update_fields=["status_code", "response_body"])
