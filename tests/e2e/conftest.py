@@ -14,7 +14,7 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture
 def demo_catalogue(transactional_db):
-    call_command("load_demo", "--no-user", verbosity=0)
+    call_command("load_demo", "--no-user", "--no-sessions", verbosity=0)
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Load the demo data and make sure a demo staff login exists. Safe to run again."""
+"""Load the demo data (catalogue, then venues, sessions and bookings) and make sure a demo staff
+login exists. Safe to run again."""
 
 import os
 
@@ -6,22 +7,32 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from booking.demo import load_sessions
 from courses.demo import load_catalogue
 
 DEMO_USERNAME = "demo"
 
 
 class Command(BaseCommand):
-    help = "Load the demo catalogue (idempotent) and create a demo staff user."
+    help = "Load the demo catalogue and upcoming sessions (idempotent) and create a demo staff user."
 
     def add_arguments(self, parser):
         parser.add_argument("--no-user", action="store_true", help="Do not create the demo staff user.")
+        parser.add_argument(
+            "--no-sessions", action="store_true", help="Load only the catalogue: no venues, sessions or bookings."
+        )
 
-    def handle(self, *args, no_user=False, **options):
+    def handle(self, *args, no_user=False, no_sessions=False, **options):
         created = load_catalogue()
         self.stdout.write(
             "Demo catalogue: {sectors} sectors, {courses} courses, {testimonials} testimonials added.".format(**created)
         )
+        if not no_sessions:
+            # Dates are relative to today: a later run tops up the weeks that have come into range.
+            created = load_sessions()
+            self.stdout.write(
+                "Demo sessions: {venues} venues, {sessions} sessions, {bookings} bookings added.".format(**created)
+            )
         if no_user:
             return
         password = os.environ.get("DEMO_PASSWORD", "demo-staff-password")

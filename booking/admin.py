@@ -1,0 +1,670 @@
+"""The office's admin for venues, sessions and bookings.
+
+Seats and statuses only ever change through booking/services.py: capacity, cancellations,
+promotions and purchase orders here call the same services as the public site and the API, so
+the admin cannot oversell a session or skip a booking's history. Fields the services own are
+read-only.
+"""
+
+import csv
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Count, Prefetch, Q
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from . import links, selectors, services
+from .models import (
+    SEAT_HOLDING,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    CourseSession,
+    Delegate,
+    SessionDay,
+    SessionStatus,
+    Venue,
+    purchase_order_validator,
+)
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def uk_datetime(value):
+    """'Tue 3 March 2026, 09:30' in Europe/London."""
+    local = timezone.localtime(value)
+    return f"{local:%a} {local.day} {local:%B %Y}, {local:%H:%M}"
+
+
+def uk_date(value):
+    local = timezone.localtime(value)
+    return f"{local:%a} {local.day} {local:%B %Y}"
+
+
+def uk_span(session):
+    """'Tue 3 March 2026, 09:30-16:30', or the first and last day of a multi-day session."""
+    days = list(session.days.all()) or [session]
+    start, end = timezone.localtime(days[0].starts_at), timezone.localtime(days[-1].ends_at)
+    hours = f"{start:%H:%M}-{end:%H:%M}"
+    if len(days) == 1:
+        return f"{uk_date(start)}, {hours}"
+    return f"{uk_date(start)} to {uk_date(end)} ({len(days)} days), {hours}"
+
+
+def staff_actor(request):
+    return f"staff:{request.user.username}"
+
+
+def model_fields_changed(form):
+    """The changed form fields that are model fields: saved alone, so a concurrent service
+    change to a read-only field (a status, say) is not overwritten with a stale value."""
+    names = {field.name for field in form._meta.model._meta.concrete_fields}
+    return [name for name in form.changed_data if name in names]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=300, required=False, help_text="Optional. Recorded in each booking's history.")
+
+
+def confirm_with_reason(modeladmin, request, queryset, *, title, intro, button, action):
+    """The intermediate page of a cancelling action. Returns the cleaned reason once confirmed,
+    or a response to show (the page itself, or the page again with errors)."""
+    if request.POST.get("post") == "yes":
+        form = ReasonForm(request.POST)
+        if form.is_valid():
+            return form.cleaned_data["reason"]
+    else:
+        form = ReasonForm()
+    opts = modeladmin.model._meta
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "button": button,
+        "action": action,
+        "objects": queryset,
+        "form": form,
+        "opts": opts,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, "admin/booking/cancel_confirmation.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Venues
+
+
+@admin.register(Venue)
+class VenueAdmin(admin.ModelAdmin):
+    list_display = ["name", "town", "postcode", "is_online", "upcoming_sessions"]
+    list_filter = ["is_online"]
+    search_fields = ["name", "town", "postcode", "address"]
+    # Explicit: the model's ordering is dropped from queries that aggregate.
+    ordering = ["name"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    fieldsets = [
+        (None, {"fields": ["name", "is_online", "joining_link"]}),
+        ("Address", {"fields": ["address", ("town", "postcode")]}),
+        ("For delegates", {"fields": ["access_notes", "parking_notes"]}),
+    ]
+
+    def get_queryset(self, request):
+        upcoming = Q(sessions__ends_at__gt=timezone.now())
+        return super().get_queryset(request).annotate(_upcoming=Count("sessions", filter=upcoming))
+
+    @admin.display(description="Upcoming sessions", ordering="_upcoming")
+    def upcoming_sessions(self, venue):
+        return venue._upcoming
+
+
+# ---------------------------------------------------------------------------------------------
+# Sessions
+
+
+class UpcomingFilter(admin.SimpleListFilter):
+    title = "upcoming or past"
+    parameter_name = "when"
+
+    def lookups(self, request, model_admin):
+        return [("upcoming", "Upcoming"), ("past", "Past")]
+
+    def queryset(self, request, queryset):
+        # A multi-day session still running counts as upcoming: the office still deals with it.
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(ends_at__gt=now)
+        if self.value() == "past":
+            return queryset.filter(ends_at__lte=now)
+        return queryset
+
+
+class SessionDayFormSet(BaseInlineFormSet):
+    """Checks the days together and keeps the session's span in step before it is saved."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        spans = sorted(
+            (form.cleaned_data["starts_at"], form.cleaned_data["ends_at"])
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        )
+        if not spans:
+            raise ValidationError("A session needs at least one day.")
+        for (_start, end), (next_start, _end) in zip(spans, spans[1:], strict=False):
+            if next_start < end:
+                raise ValidationError("Two of the days overlap.")
+        session = self.instance
+        old_start = session.starts_at
+        session.starts_at, session.ends_at = spans[0][0], spans[-1][1]
+        closes = session.booking_closes_at
+        if old_start and closes == old_start - settings.BOOKING_CLOSES_BEFORE_START:
+            # The closing time was the default: it moves with the dates.
+            session.booking_closes_at = closes = session.starts_at - settings.BOOKING_CLOSES_BEFORE_START
+        if closes and closes > session.starts_at:
+            raise ValidationError(
+                f"Booking closes at {uk_datetime(closes)}, after the first day starts. "
+                "Change the closing time, or clear it for 24 hours before the start."
+            )
+
+
+class SessionDayInline(admin.TabularInline):
+    model = SessionDay
+    formset = SessionDayFormSet
+    min_num = 1
+    extra = 0
+    fields = ["starts_at", "ends_at"]
+    verbose_name = "day"
+
+
+class SessionBookingInline(admin.TabularInline):
+    """The session's bookings and their delegates, read-only: changes go through the services."""
+
+    model = Booking
+    fields = ["reference_link", "organisation", "status", "delegate_count", "delegate_names", "po"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "pk"]
+    verbose_name_plural = "bookings"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("delegates")
+
+    @admin.display(description="Reference")
+    def reference_link(self, booking):
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:booking_booking_change", args=[booking.pk]), booking.reference
+        )
+
+    @admin.display(description="Delegates")
+    def delegate_count(self, booking):
+        return booking.delegate_count()
+
+    @admin.display(description="Names")
+    def delegate_names(self, booking):
+        return ", ".join(delegate.name for delegate in booking.delegates.all())
+
+    @admin.display(description="PO")
+    def po(self, booking):
+        return po_summary(booking)
+
+
+class CourseSessionAdminForm(forms.ModelForm):
+    # No Meta: the admin builds the form for its model from the fieldsets.
+
+    def clean_capacity(self):
+        # The service refuses too; checking here turns that into an error beside the field.
+        capacity = self.cleaned_data.get("capacity")
+        if self.instance.pk and capacity is not None and "capacity" in self.changed_data:
+            taken = services.seats_taken(self.instance)
+            if capacity < taken:
+                raise ValidationError(f"{taken} seats are already booked; the capacity cannot go below that.")
+        return capacity
+
+
+@admin.register(CourseSession)
+class CourseSessionAdmin(admin.ModelAdmin):
+    form = CourseSessionAdminForm
+    list_display = [
+        "course",
+        "start",
+        "place",
+        "status",
+        "capacity",
+        "seats_booked",
+        "seats_left",
+        "waiting",
+        "bookable",
+    ]
+    list_display_links = ["course", "start"]
+    ordering = ["starts_at", "pk"]
+    list_filter = ["course", UpcomingFilter, "venue", "status"]
+    list_select_related = ["course", "venue"]
+    search_fields = ["course__title", "venue__name", "venue__town", "trainer"]
+    autocomplete_fields = ["venue"]
+    inlines = [SessionDayInline, SessionBookingInline]
+    actions = ["cancel_sessions", "export_delegates", "promote_waiting_list"]
+
+    def get_queryset(self, request):
+        # Seats taken, left and waiting come annotated from the selector, in the same query.
+        sessions = selectors.session_list()
+        ordering = self.get_ordering(request)
+        return sessions.order_by(*ordering) if ordering else sessions
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = [
+            (None, {"fields": ["course", "venue", "trainer"]}),
+            ("Seats and price", {"fields": ["capacity", "price", "booking_closes_at"]}),
+            ("For delegates", {"fields": ["joining_instructions"]}),
+        ]
+        if obj is not None:
+            fieldsets[0][1]["fields"].insert(2, "dates")
+            fieldsets[1][1]["fields"].insert(1, "seats")
+            fieldsets.append(
+                ("Status", {"fields": ["status", "cancelled_reason"], "description": CANCEL_HELP}),
+            )
+        return fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        # The course is fixed once the session exists: its bookings were made for that course.
+        return ["course", "dates", "seats", "status", "cancelled_reason"]
+
+    def get_inlines(self, request, obj):
+        return [SessionDayInline] if obj is None else self.inlines
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        new_capacity = obj.capacity
+        fields = [name for name in model_fields_changed(form) if name != "capacity"]
+        obj.save(update_fields=[*fields, "starts_at", "ends_at", "booking_closes_at", "updated_at"])
+        if "capacity" in form.changed_data:
+            waiting_before = obj.bookings.filter(status=BookingStatus.WAITLISTED).count()
+            try:
+                services.session_change_capacity(session=obj, capacity=new_capacity, actor=staff_actor(request))
+            except ValidationError as exc:
+                # Only if seats were booked between the form's check and now.
+                obj.capacity = form.initial["capacity"]
+                self.message_user(request, f"Capacity not changed: {' '.join(exc.messages)}", messages.ERROR)
+                return
+            promoted = waiting_before - obj.bookings.filter(status=BookingStatus.WAITLISTED).count()
+            if promoted:
+                self.message_user(request, f"{promoted} waiting booking(s) promoted into the new seats.")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.session_sync_span(form.instance)
+
+    @admin.display(description="Starts", ordering="starts_at")
+    def start(self, session):
+        return uk_datetime(session.starts_at)
+
+    @admin.display(description="Place", ordering="venue__town")
+    def place(self, session):
+        return session.venue.place
+
+    @admin.display(description="Booked", ordering="seats_taken")
+    def seats_booked(self, session):
+        return session.seats_taken
+
+    @admin.display(description="Left", ordering="seats_remaining")
+    def seats_left(self, session):
+        return session.seats_remaining
+
+    @admin.display(description="Waiting", ordering="waiting_list_count")
+    def waiting(self, session):
+        return session.waiting_list_count
+
+    @admin.display(description="Bookable", boolean=True)
+    def bookable(self, session):
+        return session.bookable
+
+    @admin.display(description="Dates")
+    def dates(self, session):
+        return format_html_join(mark_safe("<br>"), "{}", ((str(day),) for day in session.days.all()))
+
+    @admin.display(description="Seats")
+    def seats(self, session):
+        taken = getattr(session, "seats_taken", None)
+        if taken is None:
+            taken = services.seats_taken(session)
+        waiting = getattr(session, "waiting_list_count", 0)
+        left = max(session.capacity - taken, 0)
+        return f"{taken} booked, {left} left, {waiting} waiting"
+
+    @admin.action(description="Cancel selected sessions (cancels their bookings)", permissions=["change"])
+    def cancel_sessions(self, request, queryset):
+        sessions = list(queryset.exclude(status=SessionStatus.CANCELLED))
+        if not sessions:
+            self.message_user(request, "The selected sessions are already cancelled.", messages.WARNING)
+            return None
+        reason = confirm_with_reason(
+            self,
+            request,
+            sessions,
+            title="Cancel sessions",
+            intro="These sessions and every active booking on them will be cancelled. "
+            "Each booking's history records the cancellation and the reason.",
+            button="Yes, cancel the sessions and their bookings",
+            action="cancel_sessions",
+        )
+        if not isinstance(reason, str):
+            return reason
+        bookings = 0
+        for session in sessions:
+            bookings += session.bookings.exclude(status=BookingStatus.CANCELLED).count()
+            services.session_cancel(session=session, reason=reason, actor=staff_actor(request))
+        self.message_user(request, f"Cancelled {len(sessions)} session(s) and {bookings} booking(s).")
+        return None
+
+    @admin.action(description="Export delegate list (CSV sign-in sheet)", permissions=["view"])
+    def export_delegates(self, request, queryset):
+        holding = (
+            Booking.objects.filter(status__in=SEAT_HOLDING)
+            .order_by("organisation", "created_at", "pk")
+            .prefetch_related("delegates")
+        )
+        sessions = queryset.prefetch_related(Prefetch("bookings", queryset=holding, to_attr="seat_bookings"))
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="sign-in-sheet-{timezone.localdate():%Y-%m-%d}.csv"'
+        response.write("\ufeff")  # so Excel reads the names as UTF-8
+        writer = csv.writer(response)
+        writer.writerow(CSV_HEADER)
+        for session in sessions.order_by("starts_at", "pk"):
+            when = uk_span(session)
+            for booking in session.seat_bookings:
+                for delegate in booking.delegates.all():
+                    writer.writerow(
+                        [
+                            csv_cell(value)
+                            for value in [
+                                session.pk,
+                                when,
+                                session.course.title,
+                                str(session.venue),
+                                booking.reference,
+                                booking.organisation,
+                                delegate.name,
+                                delegate.email,
+                                delegate.job_role,
+                                delegate.adjustments,
+                                booking.get_status_display(),
+                                "",
+                            ]
+                        ]
+                    )
+        return response
+
+    @admin.action(description="Promote the waiting list", permissions=["change"])
+    def promote_waiting_list(self, request, queryset):
+        promoted, skipped = 0, 0
+        for session in queryset:
+            if session.not_bookable_reason():
+                skipped += 1
+                continue
+            promoted += len(services.waitlist_promote(session=session, actor=staff_actor(request)))
+        message = f"{promoted} waiting booking(s) promoted."
+        if not promoted:
+            message = "No waiting booking fits the free seats."
+        if skipped:
+            message += f" {skipped} session(s) skipped: cancelled, closed or past."
+        self.message_user(request, message, messages.SUCCESS if promoted else messages.WARNING)
+
+
+CANCEL_HELP = "To cancel a session and its bookings, use the action on the session list."
+
+CSV_HEADER = [
+    "Session",
+    "Date",
+    "Course",
+    "Venue",
+    "Booking reference",
+    "Organisation",
+    "Delegate",
+    "Email",
+    "Job role",
+    "Access needs",
+    "Booking status",
+    "Signature",
+]
+
+
+def csv_cell(value):
+    """Text a spreadsheet will not run as a formula: bookers typed some of it."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Bookings
+
+
+def po_summary(booking):
+    if booking.purchase_order:
+        return booking.purchase_order
+    if booking.po_to_follow and booking.po_deadline and booking.status == BookingStatus.AWAITING_PO:
+        return f"PO to follow, by {uk_datetime(booking.po_deadline)}"
+    return "PO to follow" if booking.po_to_follow else "-"
+
+
+class DelegateInline(admin.TabularInline):
+    """Read-only: adding, removing or substituting a delegate goes through the services (the
+    manage link), which check seats and one email per session and record the change."""
+
+    model = Delegate
+    fields = ["name", "email", "job_role", "adjustments"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BookingEventInline(admin.TabularInline):
+    model = BookingEvent
+    fields = ["created_at", "kind", "description", "actor"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["created_at", "pk"]
+    verbose_name_plural = "history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class BookingAdminForm(forms.ModelForm):
+    add_purchase_order = forms.CharField(
+        label="Add purchase order",
+        max_length=50,
+        required=False,
+        validators=[purchase_order_validator],
+        help_text="Confirms a booking awaiting its PO (or replaces the PO), and records it in the history.",
+    )
+
+    def clean_add_purchase_order(self):
+        value = self.cleaned_data["add_purchase_order"].strip()
+        if value and self.instance.status == BookingStatus.CANCELLED:
+            raise ValidationError("This booking has been cancelled.")
+        return value
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    form = BookingAdminForm
+    list_display = ["reference", "organisation", "session", "status", "delegate_total", "po", "created"]
+    list_filter = ["status", "organisation_type", ("session__course", admin.RelatedOnlyFieldListFilter), "po_to_follow"]
+    list_select_related = ["session__course", "session__venue"]
+    search_fields = ["reference", "organisation", "contact_email", "delegates__email", "purchase_order"]
+    ordering = ["-created_at", "-pk"]
+    date_hierarchy = "created_at"
+    inlines = [DelegateInline, BookingEventInline]
+    actions = ["cancel_bookings"]
+    readonly_fields = [
+        "reference",
+        "session_link",
+        "status",
+        "totals",
+        "purchase_order",
+        "po_to_follow",
+        "po_deadline",
+        "price_per_delegate",
+        "terms_accepted_at",
+        "terms_version",
+        "cancelled_reason",
+        "created_at",
+        "updated_at",
+        "manage_link",
+    ]
+    fieldsets = [
+        (None, {"fields": ["reference", "session_link", "status", "totals"]}),
+        ("Organisation", {"fields": ["organisation", "organisation_type", "ods_code", "invoice_address"]}),
+        ("Booker", {"fields": ["contact_name", "contact_email", "contact_phone", "job_title"]}),
+        ("Purchase order", {"fields": ["purchase_order", "po_to_follow", "po_deadline", "add_purchase_order"]}),
+        ("Notes", {"fields": ["notes"]}),
+        (
+            "Terms and record",
+            {
+                "fields": [
+                    "price_per_delegate",
+                    "terms_accepted_at",
+                    "terms_version",
+                    "cancelled_reason",
+                    ("created_at", "updated_at"),
+                ]
+            },
+        ),
+        (
+            "Changing delegates",
+            {
+                "fields": ["manage_link"],
+                "description": "Delegates are added, removed and substituted through the booker's manage "
+                "link, which checks the seats and records each change. Cancel with the action on the list.",
+            },
+        ),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_delegates=Count("delegates", distinct=True))
+
+    def has_add_permission(self, request):
+        # Bookings are made on the site or through the API, where the seat rules apply.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would free seats without promoting the waiting list or leaving a history.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        fields = model_fields_changed(form)
+        if fields:
+            obj.save(update_fields=[*fields, "updated_at"])
+        purchase_order = form.cleaned_data.get("add_purchase_order")
+        if purchase_order:
+            booking = services.booking_add_po(
+                booking=obj, purchase_order=purchase_order, actor=staff_actor(request), by_staff=True
+            )
+            obj.status, obj.purchase_order = booking.status, booking.purchase_order
+            self.message_user(
+                request, f"Purchase order {purchase_order} added; the booking is {obj.get_status_display().lower()}."
+            )
+
+    @admin.display(description="Delegates", ordering="_delegates")
+    def delegate_total(self, booking):
+        return booking._delegates
+
+    @admin.display(description="PO", ordering="purchase_order")
+    def po(self, booking):
+        return po_summary(booking)
+
+    @admin.display(description="Booked", ordering="created_at")
+    def created(self, booking):
+        return uk_datetime(booking.created_at)
+
+    @admin.display(description="Session")
+    def session_link(self, booking):
+        url = reverse("admin:booking_coursesession_change", args=[booking.session_id])
+        return format_html('<a href="{}">{}</a> ({})', url, booking.session, uk_span(booking.session))
+
+    @admin.display(description="Total")
+    def totals(self, booking):
+        totals = booking.totals()
+        return f"{totals['delegates']} delegate(s): £{totals['net']} + VAT £{totals['vat']} = £{totals['gross']}"
+
+    @admin.display(description="Manage link")
+    def manage_link(self, booking):
+        try:
+            url = links.manage_url(booking)
+        except NoReverseMatch:
+            return "Not available until the booking pages are live."
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, url)
+
+    @admin.action(description="Cancel selected bookings", permissions=["change"])
+    def cancel_bookings(self, request, queryset):
+        bookings = list(queryset.exclude(status=BookingStatus.CANCELLED).select_related("session__course"))
+        if not bookings:
+            self.message_user(request, "The selected bookings are already cancelled.", messages.WARNING)
+            return None
+        reason = confirm_with_reason(
+            self,
+            request,
+            bookings,
+            title="Cancel bookings",
+            intro="These bookings will be cancelled, their seats freed and the waiting list promoted.",
+            button="Yes, cancel the bookings",
+            action="cancel_bookings",
+        )
+        if not isinstance(reason, str):
+            return reason
+        cancelled, refused = 0, []
+        for booking in bookings:
+            try:
+                services.booking_cancel(booking=booking, reason=reason, actor=staff_actor(request), by_staff=True)
+            except services.BookingError as exc:
+                refused.append(f"{booking.reference}: {exc.message}")
+            else:
+                cancelled += 1
+        self.message_user(request, f"Cancelled {cancelled} booking(s).")
+        if refused:
+            self.message_user(request, "Not cancelled: " + "; ".join(refused), messages.WARNING)
+        return None
