@@ -81,6 +81,8 @@ class CourseSession(models.Model):
     trainer = models.CharField(max_length=150, blank=True)
     joining_instructions = models.TextField(blank=True, help_text="Sent to delegates: what to bring, where to go.")
     cancelled_reason = models.CharField(max_length=300, blank=True)
+    # Raised each time the dates or venue change, so calendar invites update in place.
+    ics_sequence = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -288,6 +290,7 @@ class BookingEvent(models.Model):
         DELEGATE_SUBSTITUTED = "delegate_substituted", "Delegate substituted"
         CANCELLED = "cancelled", "Cancelled"
         SESSION_CANCELLED = "session_cancelled", "Session cancelled"
+        SESSION_CHANGED = "session_changed", "Session moved or venue changed"
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "courses",
     "booking",
     "enquiries",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -151,9 +153,28 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TASK_ROUTES = {"outbox.tasks.send_email": {"queue": "mail"}}
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+# Publishing when the broker is down must fail fast: the outbox sweep sends the email later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BEAT_SCHEDULE = {
     "release-expired-po-holds": {"task": "booking.tasks.release_expired_po_holds", "schedule": 300.0},
+    "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 60.0},
+    "send-delegate-reminders": {
+        "task": "booking.tasks.send_delegate_reminders",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "chase-purchase-orders": {"task": "booking.tasks.chase_purchase_orders", "schedule": crontab(minute=15)},
 }
+
+# Email outbox
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
+EMAIL_RETRY_BASE_SECONDS = env.float("EMAIL_RETRY_BASE_SECONDS", default=30.0)
+EMAIL_SWEEP_GRACE_SECONDS = env.int("EMAIL_SWEEP_GRACE_SECONDS", default=60)
+EMAIL_SENDING_TIMEOUT_SECONDS = env.int("EMAIL_SENDING_TIMEOUT_SECONDS", default=600)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
+PO_REMINDER_DAYS_BEFORE = [3, 1]
 
 # Forms and messages
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"

@@ -1,0 +1,35 @@
+"""The kinds of email the system sends, each with the named placeholders its wording may use.
+
+Apps register their kinds at import (booking/emails.py, enquiries/emails.py). The placeholders
+are what administrators may write in their own wording, checked when it is saved.
+"""
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class EmailKind:
+    name: str
+    label: str
+    placeholders: dict = field(default_factory=dict)  # name -> what it holds
+
+    @property
+    def template_prefix(self):
+        return f"emails/{self.name}"
+
+
+KINDS: dict[str, EmailKind] = {}
+
+
+def register(name, label, placeholders):
+    kind = EmailKind(name=name, label=label, placeholders=dict(placeholders))
+    KINDS[name] = kind
+    return kind
+
+
+def get(name):
+    return KINDS[name]
+
+
+def choices():
+    return sorted(((kind.name, kind.label) for kind in KINDS.values()), key=lambda item: item[1])

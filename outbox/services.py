@@ -1,0 +1,220 @@
+"""The outbox: queue emails as rows inside the caller's transaction, send each at most once.
+
+- email_queue_many() writes rows in bulk (one INSERT) and, when the transaction commits, queues
+  one send task per row on the `mail` queue. If the broker is down the rows simply wait.
+- email_send() claims a row under a lock (queued -> sending), sends it, and marks it sent, so a
+  task run twice sends once. Transient SMTP errors go back to queued for a retry with backoff
+  until EMAIL_MAX_ATTEMPTS, then the row is failed.
+- outbox_sweep() (beat, every minute) re-queues rows that have waited too long: nothing is lost.
+"""
+
+import logging
+import smtplib
+import socket
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email.mime.text import MIMEText
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.utils import timezone
+
+from . import rendering
+from .models import EmailStatus, OutboundEmail
+
+logger = logging.getLogger(__name__)
+
+# Worth another try later: the server or the network, not the message.
+TRANSIENT_ERRORS = (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, socket.timeout, ConnectionError, OSError)
+
+
+@dataclass
+class Email:
+    """One email to queue: the kind and placeholders are rendered when it is queued."""
+
+    kind: str
+    to: list
+    unique_key: str
+    placeholders: dict
+    html_context: dict = field(default_factory=dict)
+    attachments: list = field(default_factory=list)
+    booking: object = None
+    reply_to: list = field(default_factory=list)
+
+
+def _row(email):
+    subject, text, html = rendering.render(email.kind, email.placeholders, email.html_context)
+    return OutboundEmail(
+        kind=email.kind,
+        unique_key=email.unique_key[:200],
+        to=list(email.to),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        reply_to=list(email.reply_to),
+        subject=subject[:300],
+        body_text=text,
+        body_html=html,
+        attachments=email.attachments,
+        booking=email.booking,
+    )
+
+
+def email_queue_many(emails):
+    """Write the emails' rows now (skipping any whose key exists) and send them after commit.
+
+    Returns the number of new rows.
+    """
+    emails = [email for email in emails if email.to]
+    if not emails:
+        return 0
+    keys = [email.unique_key[:200] for email in emails]
+    existing = set(OutboundEmail.objects.filter(unique_key__in=keys).values_list("unique_key", flat=True))
+    rows = [_row(email) for email in emails if email.unique_key[:200] not in existing]
+    OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    new_keys = [row.unique_key for row in rows]
+    if new_keys:
+        transaction.on_commit(lambda: _enqueue_keys(new_keys))
+    return len(rows)
+
+
+def email_queue(email):
+    return email_queue_many([email])
+
+
+def _enqueue_keys(keys):
+    ids = list(
+        OutboundEmail.objects.filter(unique_key__in=keys, status=EmailStatus.QUEUED).values_list("pk", flat=True)
+    )
+    enqueue(ids)
+
+
+def enqueue(ids):
+    """Hand the rows to the mail workers. A broker that is down loses nothing: the sweep retries."""
+    from .tasks import send_email
+
+    for pk in ids:
+        try:
+            send_email.apply_async(args=[pk], queue="mail")
+        except Exception as exc:  # broker unreachable: leave the rows for the sweep
+            logger.warning("Could not queue email %s (%s); the outbox sweep will send it.", pk, exc)
+            return
+
+
+class SendResult:
+    SENT = "sent"
+    SKIPPED = "skipped"  # already sent, or being sent by another worker
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+def _claim(pk):
+    """queued -> sending under a row lock; None if another run has it or it is done."""
+    with transaction.atomic():
+        row = OutboundEmail.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+        if row is None or row.status != EmailStatus.QUEUED:
+            return None
+        row.status = EmailStatus.SENDING
+        row.attempts += 1
+        row.last_attempt_at = timezone.now()
+        row.save(update_fields=["status", "attempts", "last_attempt_at"])
+        return row
+
+
+def _message(row, connection):
+    message = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=row.from_email,
+        to=row.to,
+        reply_to=row.reply_to or None,
+        connection=connection,
+        headers={"X-Outbox-Id": str(row.pk), "X-Email-Kind": row.kind},
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    for attachment in row.attachments:
+        if attachment.get("mimetype") == "text/calendar":
+            # Calendar clients read the method from the part's content type.
+            part = MIMEText(attachment["content"], "calendar", "utf-8")
+            part.set_param("method", attachment.get("method", "REQUEST"))
+            part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
+            message.attach(part)
+        else:
+            message.attach(attachment["filename"], attachment["content"], attachment.get("mimetype"))
+    return message
+
+
+def _is_transient(exc):
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return 400 <= exc.smtp_code < 500
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _msg in exc.recipients.values())
+    return isinstance(exc, TRANSIENT_ERRORS)
+
+
+def retry_delay(attempts):
+    """Exponential backoff: base, 2x base, 4x base ..., capped at an hour."""
+    return min(settings.EMAIL_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)), 3600)
+
+
+def email_send(pk, *, connection=None):
+    """Send one row at most once. Returns a SendResult value."""
+    row = _claim(pk)
+    if row is None:
+        return SendResult.SKIPPED
+    try:
+        _message(row, connection or get_connection()).send()
+    except Exception as exc:
+        transient = _is_transient(exc)
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        if transient and row.attempts < settings.EMAIL_MAX_ATTEMPTS:
+            OutboundEmail.objects.filter(pk=row.pk).update(
+                status=EmailStatus.QUEUED,
+                last_error=error,
+                next_attempt_at=timezone.now() + timedelta(seconds=retry_delay(row.attempts)),
+            )
+            return SendResult.RETRY
+        OutboundEmail.objects.filter(pk=row.pk).update(status=EmailStatus.FAILED, last_error=error)
+        logger.error("Email %s failed after %s attempt(s): %s", row.pk, row.attempts, error)
+        return SendResult.FAILED
+    OutboundEmail.objects.filter(pk=row.pk).update(status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+    return SendResult.SENT
+
+
+@transaction.atomic
+def email_resend(*, emails):
+    """Staff's "resend": failed rows go back to the queue with fresh attempts."""
+    ids = list(
+        OutboundEmail.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.FAILED).values_list(
+            "pk", flat=True
+        )
+    )
+    OutboundEmail.objects.filter(pk__in=ids).update(
+        status=EmailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(lambda: enqueue(ids))
+    return len(ids)
+
+
+def outbox_sweep(*, now=None):
+    """Re-queue rows that should have gone by now; fail rows stuck mid-send.
+
+    A row still "sending" long after its attempt may or may not have reached the server; to
+    keep "at most once" it is marked failed for staff to check and resend, never resent blindly.
+    """
+    now = now or timezone.now()
+    stuck = OutboundEmail.objects.filter(
+        status=EmailStatus.SENDING, last_attempt_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT_SECONDS)
+    ).update(
+        status=EmailStatus.FAILED,
+        last_error="Interrupted while sending: it may or may not have been delivered. Check, then resend if needed.",
+    )
+    due = list(
+        OutboundEmail.objects.filter(
+            status=EmailStatus.QUEUED, next_attempt_at__lt=now - timedelta(seconds=settings.EMAIL_SWEEP_GRACE_SECONDS)
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:1000]
+    )
+    enqueue(due)
+    return {"requeued": len(due), "stuck": stuck}
