@@ -302,6 +302,8 @@ class CourseSessionAdmin(admin.ModelAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
+        # What delegates' calendars depend on, before this edit (compared after the days are saved).
+        obj._previous_schedule = services.session_schedule(CourseSession.objects.get(pk=obj.pk))
         new_capacity = obj.capacity
         fields = [name for name in model_fields_changed(form) if name != "capacity"]
         obj.save(update_fields=[*fields, "starts_at", "ends_at", "booking_closes_at", "updated_at"])
@@ -321,6 +323,11 @@ class CourseSessionAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         services.session_sync_span(form.instance)
+        previous = getattr(form.instance, "_previous_schedule", None)
+        if previous and services.session_schedule_changed(
+            session=form.instance, previous=previous, actor=staff_actor(request)
+        ):
+            self.message_user(request, "The dates or venue changed: delegates get updated invites, bookers a notice.")
 
     @admin.display(description="Starts", ordering="starts_at")
     def start(self, session):

@@ -132,7 +132,7 @@ def _venue_notes(session):
     return "\n".join(note for note in [venue.access_notes.strip(), venue.parking_notes.strip()] if note)
 
 
-def _dates(days):
+def dates_text(days):
     return "\n".join(uk_span(start, end) for start, end in days)
 
 
@@ -159,7 +159,7 @@ def booking_placeholders(booking):
     return {
         "reference": booking.reference,
         "course": session.course.title,
-        "dates": _dates(session_days(session)),
+        "dates": dates_text(session_days(session)),
         "first_day": uk_date(session.starts_at),
         "venue": _venue(session),
         "venue_notes": _venue_notes(session),

@@ -217,19 +217,76 @@ def session_cancel(*, session, reason="", actor="staff"):
     session.status = SessionStatus.CANCELLED
     session.cancelled_reason = reason
     session.save(update_fields=["status", "cancelled_reason", "updated_at"])
-    for booking in session.bookings.exclude(status=BookingStatus.CANCELLED).prefetch_related("delegates"):
-        previous = booking.status
-        booking.status = BookingStatus.CANCELLED
-        booking.cancelled_reason = "The session was cancelled."
-        booking.save(update_fields=["status", "cancelled_reason", "updated_at"])
-        _record(
-            booking,
-            BookingEvent.Kind.SESSION_CANCELLED,
-            f"Session cancelled{': ' + reason if reason else ''}.",
-            actor=actor,
-            previous_status=previous,
-        )
+    bookings = list(
+        session.bookings.exclude(status=BookingStatus.CANCELLED).select_related("session").prefetch_related("delegates")
+    )
+    previous = {booking.pk: booking.status for booking in bookings}
+    session.bookings.filter(pk__in=previous).update(
+        status=BookingStatus.CANCELLED, cancelled_reason="The session was cancelled.", updated_at=timezone.now()
+    )
+    # Every delegate's notice is written in one bulk insert, in this transaction.
+    with notifications.batch():
+        for booking in bookings:
+            booking.status = BookingStatus.CANCELLED
+            booking.cancelled_reason = "The session was cancelled."
+            booking.session = session
+            _record(
+                booking,
+                BookingEvent.Kind.SESSION_CANCELLED,
+                f"Session cancelled{': ' + reason if reason else ''}.",
+                actor=actor,
+                previous_status=previous[booking.pk],
+            )
     return session
+
+
+def session_schedule(session):
+    """What delegates' calendars depend on: the days and the venue."""
+    return {
+        "days": [(day.starts_at.isoformat(), day.ends_at.isoformat()) for day in session.days.order_by("starts_at")],
+        "venue_id": session.venue_id,
+        "dates": _dates_text(session),
+        "venue": str(session.venue),
+    }
+
+
+def _dates_text(session):
+    from .emails import dates_text, session_days
+
+    return dates_text(session_days(session))
+
+
+@transaction.atomic
+def session_schedule_changed(*, session, previous, actor="staff"):
+    """After the days or venue of a session were edited: raise the invite sequence and tell
+    everyone booked (updated invites to delegates, a notice to bookers). `previous` is
+    session_schedule() taken before the edit. Returns True if anything had changed."""
+    session = _lock_session(session.pk)
+    if session.is_cancelled:
+        return False
+    current = session_schedule(session)
+    if (current["days"], current["venue_id"]) == (previous["days"], previous["venue_id"]):
+        return False
+    session.ics_sequence += 1
+    session.save(update_fields=["ics_sequence", "updated_at"])
+    what = []
+    if current["days"] != previous["days"]:
+        what.append("moved")
+    if current["venue_id"] != previous["venue_id"]:
+        what.append("venue changed")
+    bookings = session.bookings.exclude(status=BookingStatus.CANCELLED).prefetch_related("delegates")
+    with notifications.batch():
+        for booking in bookings:
+            booking.session = session
+            _record(
+                booking,
+                BookingEvent.Kind.SESSION_CHANGED,
+                f"Session {' and '.join(what)}: was {previous['dates']} at {previous['venue']}.",
+                actor=actor,
+                previous_dates=previous["dates"],
+                previous_venue=previous["venue"],
+            )
+    return True
 
 
 # ---------------------------------------------------------------------------------------------

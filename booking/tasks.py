@@ -1,9 +1,21 @@
 from celery import shared_task
 
-from . import services
+from . import notifications, services
 
 
 @shared_task
 def release_expired_po_holds():
-    """Periodic (beat): free the seats of "PO to follow" bookings past their deadline."""
+    """Beat, every 5 minutes: free the seats of "PO to follow" bookings past their deadline."""
     return services.po_holds_release_expired()
+
+
+@shared_task
+def send_delegate_reminders():
+    """Beat, daily: remind delegates REMINDER_DAYS_BEFORE days before their course (once each)."""
+    return notifications.delegate_reminders_queue()
+
+
+@shared_task
+def chase_purchase_orders():
+    """Beat, hourly: remind bookers 3 days and 1 day before their PO deadline (once each)."""
+    return notifications.po_reminders_queue()

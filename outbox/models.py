@@ -17,6 +17,7 @@ class OutboundEmail(models.Model):
     # One notification, one row: the same key is never created twice.
     unique_key = models.CharField(max_length=200, unique=True)
     to = models.JSONField(help_text="Recipient addresses.")
+    recipients = models.CharField(max_length=1000, editable=False, help_text="The addresses as text, for search.")
     from_email = models.CharField(max_length=200)
     reply_to = models.JSONField(default=list, blank=True)
     subject = models.CharField(max_length=300)
@@ -42,6 +43,10 @@ class OutboundEmail(models.Model):
 
     def __str__(self):
         return f"{self.subject} to {', '.join(self.to)}"
+
+    def save(self, *args, **kwargs):
+        self.recipients = ", ".join(self.to)[:1000]
+        super().save(*args, **kwargs)
 
 
 class EmailTemplate(models.Model):

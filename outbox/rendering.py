@@ -12,6 +12,7 @@ from django.template.base import TextNode, VariableNode
 from django.template.defaulttags import IfNode
 from django.template.loader import get_template, render_to_string
 from django.utils.html import escape, linebreaks, urlize
+from django.utils.safestring import mark_safe
 
 from . import registry
 from .models import EmailTemplate
@@ -49,13 +50,17 @@ def _walk(nodelist, allowed, found):
 
 
 def _check_condition(condition, allowed, found):
-    # An if-condition is a tree of operators over literals; each literal must be a placeholder.
+    # An if-condition is a tree of and/or/not over literals; each literal must be a placeholder.
+    if getattr(condition, "id", None) not in ("literal", "not", "and", "or"):
+        raise WordingError("An {% if %} may only test whether a placeholder has a value, e.g. {% if reference %}.")
     for part in ("first", "second"):
         child = getattr(condition, part, None)
         if child is not None:
             _check_condition(child, allowed, found)
     value = getattr(condition, "value", None)
     if value is not None:
+        if getattr(value, "filters", None):
+            raise WordingError("Only plain placeholders can be tested in an {% if %}: no filters.")
         name = getattr(getattr(value, "var", None), "var", None)
         if name not in allowed:
             raise WordingError(f"Unknown placeholder {name!r} in an if. Available: {', '.join(sorted(allowed))}.")
@@ -93,19 +98,24 @@ def render(kind_name, placeholders, html_context=None):
     wording = EmailTemplate.objects.filter(kind=kind_name, is_active=True).first()
     base = {"provider": settings.PROVIDER, "site_url": settings.SITE_URL}
     if wording:
-        subject = _render_text(wording.subject, context)
+        subject = _one_line(_render_text(wording.subject, context))
         text = _render_text(wording.body_text, context)
-        html = render_to_string(
-            "emails/_layout_from_text.html", {**base, "subject": subject, "body": linebreaks(urlize(escape(text)))}
-        )
+        # The text is escaped first, so the HTML made from it is safe to show as it is.
+        body = mark_safe(linebreaks(urlize(escape(text))))  # noqa: S308
+        html = render_to_string("emails/_layout_from_text.html", {**base, "subject": subject, "body": body})
     else:
         # Subject and text are plain text: rendered without HTML escaping.
         default_subject, default_text = default_wording(kind_name)
-        subject = _render_text(default_subject, context)
+        subject = _one_line(_render_text(default_subject, context))
         text = _render_text(default_text, context)
         html = render_to_string(
             f"{kind.template_prefix}/body.html", {**base, **context, **(html_context or {}), "subject": subject}
         )
     text = text.strip() + "\n\n" + render_to_string("emails/_signature.txt", base).strip() + "\n"
-    # Subjects are one line (as in Django's password reset email).
-    return " ".join(subject.split()), text, html
+    return subject, text, html
+
+
+def _one_line(text):
+    """Subjects are one line (as in Django's password reset email), and plain text: a new str,
+    not the template's SafeString, so the HTML layout escapes it."""
+    return " ".join(str.split(text))

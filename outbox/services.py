@@ -49,6 +49,7 @@ def _row(email):
         kind=email.kind,
         unique_key=email.unique_key[:200],
         to=list(email.to),
+        recipients=", ".join(email.to)[:1000],
         from_email=settings.DEFAULT_FROM_EMAIL,
         reply_to=list(email.reply_to),
         subject=subject[:300],
@@ -64,10 +65,13 @@ def email_queue_many(emails):
 
     Returns the number of new rows.
     """
-    emails = [email for email in emails if email.to]
-    if not emails:
+    unique = {}
+    for email in emails:
+        if email.to:
+            unique.setdefault(email.unique_key[:200], email)
+    if not unique:
         return 0
-    keys = [email.unique_key[:200] for email in emails]
+    emails, keys = list(unique.values()), list(unique)
     existing = set(OutboundEmail.objects.filter(unique_key__in=keys).values_list("unique_key", flat=True))
     rows = [_row(email) for email in emails if email.unique_key[:200] not in existing]
     OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)

@@ -93,8 +93,12 @@ def pytest_report_header(config):
 
 
 @pytest.fixture
-def celery_worker_process(require_redis, tmp_path):
-    """A real `celery -A config worker` in a subprocess, on the test database; stopped afterwards."""
+def start_worker(require_redis, tmp_path):
+    """Start real `celery -A config worker` processes on the test database; all stopped afterwards.
+
+    Call it with extra environment, e.g. start_worker(EMAIL_URL="smtp://127.0.0.1:2525").
+    Workers need PostgreSQL to share the test database (SQLite's test database is in memory).
+    """
     import subprocess
     import sys
     import time
@@ -103,51 +107,110 @@ def celery_worker_process(require_redis, tmp_path):
     from django.db import connection
 
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
-    log = tmp_path / "worker.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-l",
-                "info",
-                "-Q",
-                "celery,mail",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-n",
-                f"test-{os.getpid()}@%h",
-            ],
-            cwd=root,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
+    processes = []
+
+    def start(queues="celery,mail", **extra_env):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **extra_env}
+        db = connection.settings_dict
+        if connection.vendor == "postgresql":
+            env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+        log = tmp_path / f"worker-{len(processes)}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                [
+                    sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-l", "info",
+                    "-Q", queues, "--without-gossip", "--without-mingle", "--without-heartbeat",
+                    "-n", f"test-{os.getpid()}-{len(processes)}@%h",
+                ],
+                cwd=root, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        processes.append(process)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"Celery worker exited early:\n{log.read_text()}")
+            if "ready." in log.read_text():
+                return process
+            time.sleep(0.2)
+        pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
+
+    yield start
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture
+def celery_worker_process(start_worker):
+    """A real worker on the shared Redis broker."""
     from config.celery import app
 
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"Celery worker exited early:\n{log.read_text()}")
-        if "ready." in log.read_text():
-            break
-        time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"Celery worker did not start:\n{log.read_text()}")
+    start_worker()
+    return app
+
+
+@pytest.fixture
+def eager_celery():
+    """Run tasks in this process, as without REDIS_URL, even when a broker is configured."""
+    from config.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
     yield app
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    app.conf.task_always_eager = previous
+
+
+class SmtpSink:
+    """An SMTP server on loopback (aiosmtpd) that keeps what it receives, or refuses on demand."""
+
+    def __init__(self):
+        self.messages = []
+        self.refuse_with = None  # e.g. "451 4.3.0 Try again later"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse_with:
+            return self.refuse_with
+        import email
+        from email import policy
+
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        self.messages.append({"rcpt": list(envelope.rcpt_tos), "message": message})
+        return "250 OK"
+
+    def wait_for(self, count, timeout=20):
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.05)
+        return self.messages
+
+    def to(self, address):
+        return [m["message"] for m in self.messages if address in m["rcpt"]]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1; Django's email settings point at it for this test."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    sink = SmtpSink()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    sink.port = port
+    sink.url = f"smtp://127.0.0.1:{port}"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield sink
+    controller.stop()

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from booking import notifications
 from booking.demo import load_sessions
 from courses.demo import load_catalogue
 
@@ -29,7 +30,9 @@ class Command(BaseCommand):
         )
         if not no_sessions:
             # Dates are relative to today: a later run tops up the weeks that have come into range.
-            created = load_sessions()
+            # Demo bookings send no emails: their people are invented.
+            with notifications.suppressed():
+                created = load_sessions()
             self.stdout.write(
                 "Demo sessions: {venues} venues, {sessions} sessions, {bookings} bookings added.".format(**created)
             )
