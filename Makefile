@@ -45,7 +45,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 worker: $(VENV)/.installed-run
-	$(BIN)/celery -A config worker -l info
+	$(BIN)/celery -A config worker -l info -Q celery,mail
 
 beat: $(VENV)/.installed-run
 	$(BIN)/celery -A config beat -l info

@@ -49,7 +49,7 @@ KINDS = {
     "joining_instructions": ("Joining instructions with calendar invite (delegate)", {**_booking_only, **DELEGATE}),
     "delegate_reminder": (
         "Reminder before the course (delegate)",
-        {**_booking_only, **DELEGATE, "days_before": "Days until the course"},
+        {**_booking_only, **DELEGATE, "days_before": "How long until the course, e.g. '3 days'"},
     ),
     "session_changed": (
         "Session moved or venue changed (delegate, updated invite)",
@@ -95,7 +95,7 @@ KINDS = {
         {
             **BOOKING,
             "po_deadline": "When the places are released without a PO",
-            "days_left": "Days left until the deadline",
+            "days_left": "How long until the deadline, e.g. '3 days' or '1 day'",
             "delegate_count": MONEY["delegate_count"],
         },
     ),
@@ -188,6 +188,10 @@ def delegate_placeholders(booking, *, name, adjustments=""):
 def days_until(moment, now=None):
     now = now or timezone.now()
     return max((timezone.localtime(moment).date() - timezone.localtime(now).date()).days, 0)
+
+
+def days_text(days):
+    return f"{days} day{'s' if days != 1 else ''}"
 
 
 def reply_to():

@@ -15,7 +15,7 @@ from django.utils import timezone
 from outbox.services import Email, email_queue_many
 
 from .calendar import invite_attachment
-from .emails import booking_placeholders, days_until, reply_to
+from .emails import booking_placeholders, days_text, days_until, reply_to
 from .models import SEAT_HOLDING, Booking, BookingEvent, BookingStatus
 
 _suppressed = ContextVar("booking_notifications_suppressed", default=False)
@@ -212,7 +212,7 @@ def delegate_reminders_queue(*, now=None):
                         **placeholders,
                         "delegate_name": delegate.name,
                         "adjustments": delegate.adjustments,
-                        "days_before": str(days_until(booking.session.starts_at, now)),
+                        "days_before": days_text(days_until(booking.session.starts_at, now)),
                     },
                     booking=booking,
                     reply_to=reply_to(),
@@ -246,7 +246,7 @@ def po_reminders_queue(*, now=None):
                 unique_key=f"po_reminder:booking-{booking.pk}:{window}d:{booking.po_deadline.isoformat()}",
                 placeholders={
                     **booking_placeholders(booking),
-                    "days_left": str(math.ceil(remaining.total_seconds() / 86400)),
+                    "days_left": days_text(math.ceil(remaining.total_seconds() / 86400)),
                 },
                 booking=booking,
                 reply_to=reply_to(),

@@ -160,7 +160,9 @@ def test_po_chasing_three_days_and_one_day_before_then_release_notice():
     assert notifications.po_reminders_queue(now=deadline - timedelta(days=2, hours=23)) == 1
     assert notifications.po_reminders_queue(now=deadline - timedelta(days=2)) == 0  # once
     assert notifications.po_reminders_queue(now=deadline - timedelta(hours=20)) == 1
-    assert len(sent("po_reminder")) == 2
+    first, second = sent("po_reminder")
+    assert "Time left: 3 days" in first.body_text
+    assert "Time left: 1 day\n" in second.body_text
     services.po_holds_release_expired(now=deadline + timedelta(minutes=1))
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED

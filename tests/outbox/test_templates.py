@@ -42,8 +42,8 @@ SAMPLES = {
     "cancellation_terms": "You can cancel, substitute or add delegates free of charge through your manage link "
     "until booking closes, 24 hours before the start. After that, please call us.",
     "po_deadline": "Tue 24 February 2026, 17:00",
-    "days_left": "2",
-    "days_before": "4",
+    "days_left": "2 days",
+    "days_before": "4 days",
     "delegate_name": "Sam Jones",
     "joining_link": "https://meet.example.net/j/8812345",
     "joining_instructions": "Please arrive by 09:15 and sign in at reception.\nWear comfortable clothes.",
