@@ -490,3 +490,22 @@ def test_a_session_without_bookings_can_be_deleted_but_one_with_bookings_is_prot
     response = run_action(admin_client, SESSIONS, "delete_selected", [empty], post="yes")
     assert response.status_code == 302
     assert list(CourseSession.objects.all()) == [session]
+
+
+def test_moving_a_booked_session_in_the_admin_sends_updated_invites(admin_client, session):
+    from outbox.models import OutboundEmail
+
+    booking = make_booking(session, count=2)
+    data = form_data(admin_client, session_url(session))
+    later = session.starts_at.astimezone(LONDON) + timedelta(days=7)
+    data.update({"days-0-starts_at_0": f"{later:%d/%m/%Y}", "days-0-ends_at_0": f"{later:%d/%m/%Y}"})
+    response = admin_client.post(session_url(session), data, follow=True)
+    assert "delegates get updated invites" in response.content.decode()
+    session.refresh_from_db()
+    assert session.ics_sequence == 1
+    updates = OutboundEmail.objects.filter(kind="session_changed")
+    assert sorted(row.to[0] for row in updates) == sorted(d.email for d in booking.delegates.all())
+    assert OutboundEmail.objects.filter(kind="session_changed_booker").count() == 1
+    # Saving again with no change to dates or venue sends nothing more.
+    admin_client.post(session_url(session), form_data(admin_client, session_url(session)))
+    assert OutboundEmail.objects.filter(kind="session_changed").count() == 2
