@@ -165,7 +165,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=0),
     },
     "chase-purchase-orders": {"task": "booking.tasks.chase_purchase_orders", "schedule": crontab(minute=15)},
+    "lead-overdue-alerts": {"task": "enquiries.tasks.send_overdue_alerts", "schedule": 300.0},
+    "lead-morning-digest": {
+        "task": "enquiries.tasks.send_morning_digests",
+        "schedule": crontab(hour=8, minute=0, day_of_week="mon-fri"),
+    },
+    "personal-data-retention": {"task": "enquiries.tasks.apply_retention", "schedule": crontab(hour=2, minute=30)},
 }
+
+# Leads and newsletter
+PRIVACY_NOTICE_VERSION = env("PRIVACY_NOTICE_VERSION", default="2026-01")
+LEADS_ROUND_ROBIN = env.bool("LEADS_ROUND_ROBIN", default=True)
+CALLBACK_SLA_WORKING_HOURS = env.float("CALLBACK_SLA_WORKING_HOURS", default=2)
+ENQUIRY_SLA_WORKING_HOURS = env.float("ENQUIRY_SLA_WORKING_HOURS", default=8)
+LEAD_RETENTION_MONTHS = env.int("LEAD_RETENTION_MONTHS", default=24)
+NEWSLETTER_UNCONFIRMED_DAYS = env.int("NEWSLETTER_UNCONFIRMED_DAYS", default=30)
+# Spam and abuse: submissions per client address per hour, and the fastest a person fills a form.
+LEADS_RATE_LIMIT_PER_HOUR = env.int("LEADS_RATE_LIMIT_PER_HOUR", default=5)
+LEADS_MIN_SUBMIT_SECONDS = env.float("LEADS_MIN_SUBMIT_SECONDS", default=3)
 
 # Email outbox
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)

@@ -28,6 +28,8 @@ class OutboundEmail(models.Model):
     booking = models.ForeignKey(
         "booking.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
     )
+    lead = models.ForeignKey("enquiries.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails")
+    headers = models.JSONField(default=dict, blank=True, help_text="Extra headers, e.g. List-Unsubscribe.")
     status = models.CharField(max_length=10, choices=EmailStatus.choices, default=EmailStatus.QUEUED, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)

@@ -40,7 +40,9 @@ class Email:
     html_context: dict = field(default_factory=dict)
     attachments: list = field(default_factory=list)
     booking: object = None
+    lead: object = None
     reply_to: list = field(default_factory=list)
+    headers: dict = field(default_factory=dict)
 
 
 def _row(email):
@@ -57,6 +59,8 @@ def _row(email):
         body_html=html,
         attachments=email.attachments,
         booking=email.booking,
+        lead=email.lead,
+        headers=email.headers,
     )
 
 
@@ -132,7 +136,7 @@ def _message(row, connection):
         to=row.to,
         reply_to=row.reply_to or None,
         connection=connection,
-        headers={"X-Outbox-Id": str(row.pk), "X-Email-Kind": row.kind},
+        headers={"X-Outbox-Id": str(row.pk), "X-Email-Kind": row.kind, **row.headers},
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")

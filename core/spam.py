@@ -1,0 +1,68 @@
+"""Spam and abuse checks shared by the public lead forms and the API.
+
+- A honeypot field people never see; bots fill it.
+- A minimum time between showing a form and submitting it (the form carries a signed time).
+- A rate limit per client address, counted in the cache (Redis when REDIS_URL is set, so every
+  web process shares the count); the limit is a setting read from the environment.
+"""
+
+import time
+
+from django.conf import settings
+from django.core import signing
+from django.core.cache import cache
+
+HONEYPOT_FIELD = "website"
+TIMESTAMP_SALT = "lead-form-rendered"
+
+
+class Rejected(Exception):
+    """The submission is refused; `message` is safe to show the person."""
+
+    def __init__(self, message, code):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+def form_timestamp():
+    return signing.dumps(time.time(), salt=TIMESTAMP_SALT)
+
+
+def check_honeypot(value):
+    if value:
+        raise Rejected("Your message could not be sent. Please call us instead.", "honeypot")
+
+
+def check_min_time(token, *, now=None):
+    now = now or time.time()
+    try:
+        shown = signing.loads(token or "", salt=TIMESTAMP_SALT, max_age=60 * 60 * 24)
+    except signing.BadSignature:
+        raise Rejected("This form has expired. Please reload the page and try again.", "form_expired") from None
+    if now - float(shown) < settings.LEADS_MIN_SUBMIT_SECONDS:
+        raise Rejected("That was very quick. Please check your details and send the form again.", "too_fast")
+
+
+def client_address(request):
+    # Behind a proxy the first X-Forwarded-For address is the client; REMOTE_ADDR otherwise.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return (forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")) or "unknown"
+
+
+def check_rate_limit(address, *, scope="leads"):
+    """Count one submission from `address`; refuse past LEADS_RATE_LIMIT_PER_HOUR in the hour."""
+    limit = settings.LEADS_RATE_LIMIT_PER_HOUR
+    window = int(time.time() // 3600)
+    key = f"ratelimit:{scope}:{address}:{window}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    if count > limit:
+        raise Rejected(
+            "We have received several messages from you in the last hour. Please call us, or try again later.",
+            "rate_limited",
+        )
