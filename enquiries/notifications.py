@@ -103,7 +103,12 @@ def overdue_alerts_queue(leads, *, now=None):
     now = now or timezone.now()
     emails = []
     with transaction.atomic():
-        locked = list(Lead.objects.select_for_update().filter(pk__in=[lead.pk for lead in leads]).select_related("owner"))
+        # of=("self",): PostgreSQL cannot lock the nullable side of the join to the owner.
+        locked = list(
+            Lead.objects.select_for_update(of=("self",))
+            .filter(pk__in=[lead.pk for lead in leads])
+            .select_related("owner")
+        )
         for lead in locked:
             if not lead.owner or not lead.owner.email:
                 continue
@@ -144,7 +149,9 @@ def digests_queue(*, now=None):
     for owner in sales_staff().exclude(email=""):
         open_leads = Lead.objects.filter(owner=owner, status__in=OPEN_STATUSES, due_at__isnull=False).order_by("due_at")
         overdue = [lead for lead in open_leads if lead.due_at < now]
-        due_today = [lead for lead in open_leads if lead.due_at >= now and timezone.localtime(lead.due_at).date() == today]
+        due_today = [
+            lead for lead in open_leads if lead.due_at >= now and timezone.localtime(lead.due_at).date() == today
+        ]
         if not overdue and not due_today:
             continue
         emails.append(
@@ -180,7 +187,11 @@ def newsletter_confirmation(subscriber, *, now=None):
             Email(
                 kind="newsletter_confirm",
                 to=[subscriber.email],
-                unique_key=f"newsletter_confirm:subscriber-{subscriber.pk}:{timezone.localtime(now).date().isoformat()}",
+                # Once a day per sign-up (a sign-up again after unsubscribing is a new one).
+                unique_key=(
+                    f"newsletter_confirm:subscriber-{subscriber.pk}:{subscriber.consent_at:%Y%m%d%H%M%S%f}:"
+                    f"{timezone.localtime(now).date().isoformat()}"
+                ),
                 placeholders={
                     "name": subscriber.name,
                     "confirm_link": links.confirm_url(subscriber),

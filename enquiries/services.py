@@ -90,7 +90,10 @@ def find_duplicate(lead):
 
 
 def _tracking(tracking):
-    return {name: str(tracking.get(name, "") or "")[:500 if name in ("landing_page", "referrer") else 100] for name in TRACKING_FIELDS}
+    return {
+        name: str(tracking.get(name, "") or "")[: 500 if name in ("landing_page", "referrer") else 100]
+        for name in TRACKING_FIELDS
+    }
 
 
 @transaction.atomic
@@ -112,7 +115,12 @@ def _lead_arrive(lead, *, courses=(), now):
         lead.courses.set(courses)
     _activity(lead, LeadActivity.Kind.CREATED, f"{lead.get_lead_type_display()} received from the website.", when=now)
     if lead.owner:
-        _activity(lead, LeadActivity.Kind.OWNER, f"Assigned to {lead.owner.get_username()} (round robin).", when=now)
+        how = (
+            "the owner of the lead it may duplicate"
+            if duplicate is not None and duplicate.owner_id == lead.owner_id
+            else "round robin"
+        )
+        _activity(lead, LeadActivity.Kind.OWNER, f"Assigned to {lead.owner.get_username()} ({how}).", when=now)
     if duplicate is not None:
         text = f"Possible duplicate of {duplicate.reference} (same email, phone or organisation): merge or keep apart."
         _activity(lead, LeadActivity.Kind.DUPLICATE, text, when=now)
@@ -371,15 +379,27 @@ def newsletter_unsubscribe(*, subscriber, now=None):
 ANONYMISED = "(anonymised)"
 
 
+def leads_to_anonymise(now):
+    """Closed leads past LEAD_RETENTION_MONTHS, not yet anonymised."""
+    cutoff = now - timedelta(days=round(settings.LEAD_RETENTION_MONTHS * 30.44))
+    return Lead.objects.filter(status__in=CLOSED_STATUSES, closed_at__lt=cutoff, anonymised_at__isnull=True)
+
+
+def signups_to_drop(now):
+    """Newsletter sign-ups unconfirmed NEWSLETTER_UNCONFIRMED_DAYS after they last asked to join
+    (signing up again after leaving restarts the clock)."""
+    cutoff = now - timedelta(days=settings.NEWSLETTER_UNCONFIRMED_DAYS)
+    return NewsletterSubscriber.objects.filter(status=SubscriberStatus.PENDING, consent_at__lt=cutoff)
+
+
 def leads_anonymise_closed(*, now=None):
     """Remove the personal data of leads closed longer ago than LEAD_RETENTION_MONTHS.
 
     The lead stays (for counts and conversion reports) without anything that identifies a
     person; notes and call records are emptied too. Returns the number anonymised."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=round(settings.LEAD_RETENTION_MONTHS * 30.44))
     count = 0
-    for pk in Lead.objects.filter(status__in=CLOSED_STATUSES, closed_at__lt=cutoff, anonymised_at__isnull=True).values_list("pk", flat=True):
+    for pk in leads_to_anonymise(now).values_list("pk", flat=True):
         with transaction.atomic():
             lead = _lock(Lead(pk=pk))
             lead.name = ANONYMISED
@@ -390,15 +410,17 @@ def leads_anonymise_closed(*, now=None):
             lead.anonymised_at = now
             lead.save()
             lead.activities.exclude(kind=LeadActivity.Kind.STATUS).update(text=ANONYMISED)
+            # The emails we sent them hold the same details.
+            lead.emails.update(
+                to=[], recipients="", reply_to=[], subject=ANONYMISED, body_text=ANONYMISED, body_html=""
+            )
             count += 1
     return count
 
 
 def newsletter_drop_unconfirmed(*, now=None):
     """Delete sign-ups never confirmed within NEWSLETTER_UNCONFIRMED_DAYS. Returns how many."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.NEWSLETTER_UNCONFIRMED_DAYS)
-    deleted, _ = NewsletterSubscriber.objects.filter(status=SubscriberStatus.PENDING, created_at__lt=cutoff).delete()
+    deleted, _ = signups_to_drop(now or timezone.now()).delete()
     return deleted
 
 
@@ -414,7 +436,12 @@ def personal_data_export(*, email):
     bookings = Booking.objects.filter(contact_email__iexact=email).select_related("session__course")
     delegate_places = Delegate.objects.filter(email__iexact=email).select_related("booking__session__course")
     subscribers = NewsletterSubscriber.objects.filter(email__iexact=email)
-    emails = OutboundEmail.objects.filter(recipients__icontains=email)
+    # The text search finds candidates; only exact addresses count (jo@ is not banjo@).
+    emails = [
+        row
+        for row in OutboundEmail.objects.filter(recipients__icontains=email)
+        if email.lower() in {address.lower() for address in row.to}
+    ]
     return {
         "email": email,
         "exported_at": when(timezone.now()),

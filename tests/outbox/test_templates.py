@@ -51,6 +51,27 @@ SAMPLES = {
     "previous_dates": "Tue 24 February 2026, 09:30-16:30",
     "previous_venue": "Colchester Hub\n1 High Street\nColchester CO1 1AA",
     "reason": "The trainer is unwell and we could not find a replacement in time.",
+    # Leads and the newsletter (enquiries.notifications).
+    "name": "Jordan Ellis",
+    "lead_type": "callback request",
+    "promise": "by 11:00 tomorrow",
+    "summary": "Name: Jordan Ellis, Practice Educator\nOrganisation: East Suffolk and North Essex NHS Foundation Trust"
+    "\nEmail: jordan.ellis@example.org\nPhone: 01473 555 987\nCourses: De-escalation Skills\nStaff to train: 24"
+    "\nMessage: Our ward staff need refresher training before winter.",
+    "owner": "Sam Taylor",
+    "due": "Wed 4 March 2026, 11:00",
+    "admin_link": "https://training.example.com/admin/enquiries/lead/42/change/",
+    "duplicate_note": "This may be the same as open lead R4TW8N2B: merge or keep apart.",
+    "phone": "01473 555 987",
+    "overdue": "R4TW8N2B Ipswich Hospital (callback, new), due Tue 3 March 2026, 11:00: Call back"
+    "\nH2KD7QXA Orwell Academy (enquiry, contacted), due Tue 3 March 2026, 15:30: Send the proposal",
+    "due_today": "M8PZ4CWE Suffolk County Council (enquiry, qualified), due Wed 4 March 2026, 10:00: Agree dates"
+    "\nT3VN6JRB Jo Patel (callback, no answer), due Wed 4 March 2026, 14:00: Try calling again"
+    "\nW9YB5LKS Colchester Buses (enquiry, new), due Wed 4 March 2026, 16:30: Reply to the enquiry",
+    "overdue_count": "2",
+    "due_today_count": "3",
+    "confirm_link": "https://training.example.com/newsletter/confirm/MTc:1vQx9a:Zx8vRk2p0aQ4mT7yB1nC5dE9fG3/",
+    "unsubscribe_link": "https://training.example.com/newsletter/unsubscribe/17:Hq3sD8wL2nP6tR0yU4vX7zB9cF1/",
 }
 OPTIONAL = {
     "venue_notes",
