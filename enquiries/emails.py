@@ -28,7 +28,13 @@ KINDS = {
     ),
     "lead_overdue": (
         "Callback overdue (owner)",
-        {**LEAD, "owner": "The owner's name", "due": "When it was due", "phone": "The number to call", "admin_link": "The lead's page in the admin"},
+        {
+            **LEAD,
+            "owner": "The owner's name",
+            "due": "When it was due",
+            "phone": "The number to call",
+            "admin_link": "The lead's page in the admin",
+        },
     ),
     "lead_digest": (
         "Morning digest (each owner)",
@@ -43,7 +49,11 @@ KINDS = {
     ),
     "newsletter_confirm": (
         "Confirm your newsletter sign-up (subscriber)",
-        {"name": "The subscriber's name, if given", "confirm_link": "The link to confirm", "unsubscribe_link": "One-click unsubscribe link"},
+        {
+            "name": "The subscriber's name, if given",
+            "confirm_link": "The link to confirm",
+            "unsubscribe_link": "One-click unsubscribe link",
+        },
     ),
     "newsletter_welcome": (
         "Newsletter sign-up confirmed (subscriber)",
