@@ -48,8 +48,19 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Skip browser tests where there is no Chromium, saying why."""
+    """Skip browser tests where there is no Chromium, saying why; and run tests that empty the
+    database (transactional, live server, browser) after the others, which rely on data the
+    migrations made, such as the Sales group. pytest-django orders them so, but fixture
+    reordering can undo it."""
+
+    def empties_database(item):
+        marker = item.get_closest_marker("django_db")
+        flagged = bool(marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")))
+        return flagged or bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+    items.sort(key=empties_database)
     if shutil.which(CHROMIUM) or os.path.exists(CHROMIUM):
         return
     skip = pytest.mark.skip(reason=f"needs Chromium at {CHROMIUM} (apt-get install chromium)")
@@ -214,3 +225,4 @@ def smtp_server(settings):
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     yield sink
     controller.stop()
+

@@ -1,0 +1,7 @@
+"""The sales team's admin: leads (list, lead page, dashboard, exports), the round robin and
+newsletter subscribers. Lead activity has no admin of its own: it is the timeline on a lead."""
+
+from .leads import LeadAdmin
+from .people import NewsletterSubscriberAdmin, SalesPersonAdmin
+
+__all__ = ["LeadAdmin", "NewsletterSubscriberAdmin", "SalesPersonAdmin"]
