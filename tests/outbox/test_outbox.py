@@ -2,7 +2,6 @@
 at most once, retried on transient refusals, failed and resent by staff."""
 
 import math
-import math
 from datetime import timedelta
 
 import pytest
