@@ -104,6 +104,8 @@ def _po_deadline(session, now):
 
 
 def _record(booking, kind, description, *, actor, **data):
+    if len(description) > 500:  # a long list of names: the start is enough for the history
+        description = description[:497] + "..."
     event = BookingEvent.objects.create(booking=booking, kind=kind, description=description, actor=actor, data=data)
     notifications.booking_event(event)
     return event

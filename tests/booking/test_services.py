@@ -1047,3 +1047,15 @@ def test_totals_follow_the_delegates():
     services.booking_remove_delegate(booking=booking, delegate_id=booking.delegates.first().pk)
     booking = Booking.objects.get(pk=booking.pk)
     assert booking.totals()["gross"] == Decimal("120.00")
+
+
+def test_a_booking_for_many_delegates_with_long_names_keeps_a_readable_history():
+    session = make_session(capacity=60)
+    rows = [
+        services.DelegateData(name=f"Delegate With A Rather Long Name Number {n}", email=f"long{n}@example.org")
+        for n in range(50)
+    ]
+    booking = make_booking(session, delegates=rows)
+    event = booking.events.get()
+    assert len(event.description) <= 500
+    assert event.description.startswith("Booked 50 places: Delegate With A Rather Long Name Number 0")

@@ -2,30 +2,32 @@
 """Benchmark: cancel a session of N delegates and time the mail workers delivering its emails.
 
     .venv/bin/python tests/load/bench_outbox.py [--delegates 200] [--workers 1] [--concurrency 1]
-                                                [--pool solo|prefork] [--profile]
+                                                [--pool solo|prefork|threads] [--profile]
 
-What it does, on services of its own so nothing else is touched:
+On services of its own, so nothing else is touched:
 - a throw-away PostgreSQL database `bench_<pid>` (migrated here, dropped at the end), a Redis
   database number (default 12, flushed at start and end) and an aiosmtpd server on a free
   loopback port that counts what it receives;
 - a course, a venue and a session with capacity = delegates, filled by bookings of
-  --per-booking delegates each with notifications suppressed (their emails are not measured);
-- `--workers` real `celery -A config worker -Q mail` processes on the same settings;
-- then times
-    1. session_cancel(): the transaction that writes every notice as an outbox row (checked: one
-       INSERT into the outbox table), and the on-commit hand-off of the send tasks to Redis;
-    2. from commit until the SMTP server has received every email (delegates + bookers),
-  and prints emails/second against the target of 50/s.
-With --profile it then re-sends the same rows in this process, without Celery, once opening an
-SMTP connection per email (as the task does) and once on one shared connection, to show where
-a worker's time goes.
+  --per-booking delegates with notifications suppressed (their emails are not measured);
+- `--workers` real `celery -A config worker -Q mail` processes with the same settings.
+Then it times
+  1. session_cancel(): the transaction that writes every notice as an outbox row (checked: one
+     INSERT into the outbox table), and the on-commit hand-off of the send tasks to Redis;
+  2. from commit until the SMTP server has received every email (delegates + bookers),
+and prints emails/second against the 50/s target, plus what the workers cost on the way: SMTP
+connections and PostgreSQL connections opened.
+--profile then sends the same rows again in this process without Celery, once with an SMTP
+connection per email (as the task does) and once on one shared connection, and shows where one
+email's time goes. --worker-cprofile DIR runs the workers under cProfile (use with --pool solo).
 
-It gives up after --timeout seconds, and stops workers, the SMTP server and the database on
-the way out, also on errors and Ctrl+C. Numbers on shared 2-core machines are noisy: compare
-runs made one after another, not single absolute figures.
+It gives up after --timeout seconds of sending, and stops the workers, the SMTP server and
+the database on the way out, also on errors and Ctrl+C. On shared 2-core machines the numbers
+are noisy: compare runs made one after another, not single absolute figures.
 """
 
 import argparse
+import contextlib
 import os
 import re
 import signal
@@ -41,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TARGET_PER_SECOND = 50
 TABLE = re.compile(r'(?:FROM|INTO|UPDATE) "([^"]+)"')
-SUBJECT_ID = re.compile(rb"^X-Outbox-Id:\s*(\d+)", re.MULTILINE | re.IGNORECASE)
+OUTBOX_ID = re.compile(rb"^X-Outbox-Id:\s*(\d+)", re.MULTILINE | re.IGNORECASE)
 
 
 def parse_args():
@@ -55,16 +57,14 @@ def parse_args():
         choices=["solo", "prefork", "threads"],
         help="worker pool (default: solo for concurrency 1, else prefork)",
     )
-    parser.add_argument("--timeout", type=float, default=120, help="give up after this many seconds of sending")
-    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server (no db name)")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="Redis server (no db number)")
-    parser.add_argument("--redis-db", type=int, default=12, help="Redis database number, flushed (default 12)")
-    parser.add_argument("--profile", action="store_true", help="then profile sending in this process, without Celery")
-    parser.add_argument(
-        "--worker-cprofile", metavar="DIR", help="run each worker under cProfile, writing DIR/worker-N.prof (solo pool)"
-    )
+    parser.add_argument("--timeout", type=float, default=120, help="give up this many seconds after commit (120)")
+    parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server, no db name")
+    parser.add_argument("--redis", default="redis://127.0.0.1:6379", help="Redis server, no db number")
+    parser.add_argument("--redis-db", type=int, default=12, help="Redis database number to use and flush (12)")
+    parser.add_argument("--profile", action="store_true", help="then profile sending in this process, no Celery")
+    parser.add_argument("--worker-cprofile", metavar="DIR", help="run workers under cProfile into DIR/worker-N.prof")
     args = parser.parse_args()
-    if args.delegates < 1 or args.per_booking < 1 or args.workers < 1 or args.concurrency < 1:
+    if min(args.delegates, args.per_booking, args.workers, args.concurrency) < 1:
         parser.error("counts must be at least 1")
     if args.pool is None:
         args.pool = "solo" if args.concurrency == 1 else "prefork"
@@ -84,24 +84,23 @@ class Sink:
         with self.lock:
             self.count = 0
             self.times = []
-            self.ids = {}
+            self.ids = Counter()
             self.peers = set()
 
     async def handle_DATA(self, server, session, envelope):
-        match = SUBJECT_ID.search(envelope.content)
+        match = OUTBOX_ID.search(envelope.content)
         with self.lock:
             self.count += 1
             self.times.append(time.perf_counter())
-            key = int(match.group(1)) if match else None
-            self.ids[key] = self.ids.get(key, 0) + 1
-            self.peers.add(session.peer)
+            self.ids[int(match.group(1)) if match else None] += 1
+            self.peers.add(session.peer)  # one (host, port) per client connection
         return "250 OK"
 
 
 def query_shape(sql):
     """'SELECT booking_sessionday', 'INSERT outbox_outboundemail' ...: the verb and first table."""
-    verb = sql.split(" ", 1)[0]
     table = TABLE.search(sql)
+    verb = sql.split(" ", 1)[0]
     return f"{verb} {table.group(1)}" if table else verb
 
 
@@ -109,13 +108,6 @@ def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def pg_admin(pg_url, sql):
-    import psycopg
-
-    with psycopg.connect(f"{pg_url}/postgres", autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql)
 
 
 class Bench:
@@ -128,6 +120,22 @@ class Bench:
         self.db_created = False
         self.logdir = Path(tempfile.mkdtemp(prefix="bench_outbox_"))
         self.failed = False
+
+    def pg_admin(self, sql):
+        """Run SQL on the server's `postgres` database (create, drop, statistics)."""
+        import psycopg
+
+        with psycopg.connect(f"{self.args.pg_url.rstrip('/')}/postgres", autocommit=True, connect_timeout=5) as conn:
+            cursor = conn.execute(sql)
+            return cursor.fetchall() if cursor.description else None
+
+    def pg_sessions(self):
+        """Connections ever opened to the benchmark database (PostgreSQL 14+), or None."""
+        try:
+            rows = self.pg_admin(f"SELECT sessions FROM pg_stat_database WHERE datname = '{self.db_name}'")
+            return rows[0][0] if rows else None
+        except Exception:  # older server: no such column
+            return None
 
     # Setup ------------------------------------------------------------------------------------
 
@@ -154,19 +162,19 @@ class Bench:
         }
 
     def setup_django(self):
+        import logging
+
         import redis
 
         redis.Redis.from_url(self.redis_url, socket_connect_timeout=3).flushdb()
-        pg_admin(self.args.pg_url, f'CREATE DATABASE "{self.db_name}"')
+        self.pg_admin(f'CREATE DATABASE "{self.db_name}"')
         self.db_created = True
-        os.environ.update(self.environment())
+        os.environ.update(self.environment())  # before django.setup(): settings read them
         sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
-        import logging
-
-        # aiosmtpd logs every SMTP command at INFO; printing them here would slow the server down.
+        # aiosmtpd logs every SMTP command at INFO; printing them would slow the server down.
         logging.getLogger("mail.log").setLevel(logging.WARNING)
         from django.conf import settings
         from django.core.management import call_command
@@ -200,16 +208,13 @@ class Bench:
 
     def worker_command(self, i):
         a = self.args
-        profiler = []
+        command = [sys.executable]
         if a.worker_cprofile:
             Path(a.worker_cprofile).mkdir(parents=True, exist_ok=True)
-            profiler = ["-m", "cProfile", "-o", str(Path(a.worker_cprofile).resolve() / f"worker-{i}.prof")]
-        return [
-            sys.executable, *profiler, "-m", "celery", "-A", "config", "worker", "-Q", "mail", "-l", "info",
-            f"--pool={a.pool}", f"--concurrency={a.concurrency}",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-n", f"bench-{os.getpid()}-{i}@%h",
-        ]  # fmt: skip
+            command += ["-m", "cProfile", "-o", str(Path(a.worker_cprofile).resolve() / f"worker-{i}.prof")]
+        command += ["-m", "celery", "-A", "config", "worker", "-Q", "mail", "-l", "info"]
+        command += [f"--pool={a.pool}", f"--concurrency={a.concurrency}", "-n", f"bench-{os.getpid()}-{i}@%h"]
+        return command + ["--without-gossip", "--without-mingle", "--without-heartbeat"]
 
     def start_workers(self):
         a = self.args
@@ -223,21 +228,21 @@ class Bench:
                     env=env,
                     stdout=out,
                     stderr=subprocess.STDOUT,
-                    start_new_session=True,  # our own process group: Ctrl+C reaches us, we stop them
+                    start_new_session=True,  # a process group of its own: we stop it and its children
                 )
             self.workers.append((process, log))
         deadline = time.monotonic() + 60
         waiting = list(self.workers)
         while waiting:
-            if time.monotonic() > deadline:
-                raise RuntimeError("Celery worker not ready after 60s:\n" + waiting[0][1].read_text()[-3000:])
             for process, log in list(waiting):
                 if process.poll() is not None:
                     raise RuntimeError(
-                        f"Celery worker exited early (code {process.returncode}):\n{log.read_text()[-3000:]}"
+                        f"A Celery worker exited (code {process.returncode}):\n{log.read_text()[-3000:]}"
                     )
                 if "ready." in log.read_text():
                     waiting.remove((process, log))
+            if waiting and time.monotonic() > deadline:
+                raise RuntimeError(f"A Celery worker was not ready after 60s:\n{waiting[0][1].read_text()[-3000:]}")
             time.sleep(0.1)
         print(f"workers   {a.workers} x celery worker -Q mail --pool={a.pool} --concurrency={a.concurrency}: ready")
 
@@ -250,6 +255,7 @@ class Bench:
         from booking.services import session_cancel
         from outbox.models import OutboundEmail
 
+        self.sessions_before = self.pg_sessions()
         marks = {}
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
@@ -259,23 +265,26 @@ class Bench:
                 session_cancel(session=self.session, reason="Benchmark")
             handed_off = time.perf_counter()
         self.committed = marks["commit"]
-        inserts = [
-            q["sql"]
-            for q in queries.captured_queries[: marks["queries"]]
-            if q["sql"].startswith('INSERT INTO "outbox_outboundemail"')
-        ]
+        in_transaction = [q["sql"] for q in queries.captured_queries[: marks["queries"]]]
+        inserts = [sql for sql in in_transaction if sql.startswith('INSERT INTO "outbox_outboundemail"')]
+        shapes = Counter(query_shape(sql) for sql in in_transaction).most_common(3)
         self.expected = OutboundEmail.objects.count()
-        shapes = Counter(query_shape(q["sql"]) for q in queries.captured_queries[: marks["queries"]])
         print()
-        print(f"cancel    session_cancel() transaction: {(self.committed - started) * 1000:.0f} ms, "
-              f"{marks['queries']} queries, {self.expected} outbox rows "
-              f"({self.args.delegates} delegates + {self.bookings} bookers)")  # fmt: skip
-        print("          most frequent: " + ", ".join(f"{n} x {shape}" for shape, n in shapes.most_common(4)))
-        print(f"          INSERT statements into the outbox: {len(inserts)}"
-              + (" (one bulk insert)" if len(inserts) == 1 else "  <-- expected one"))  # fmt: skip
-        print(f"          on-commit hand-off of {self.expected} send tasks to Redis: "
-              f"{(handed_off - self.committed) * 1000:.0f} ms")  # fmt: skip
-        if len(inserts) != 1 or self.expected != self.args.delegates + self.bookings:
+        print(
+            f"cancel    session_cancel() transaction: {(self.committed - started) * 1000:.0f} ms, "
+            f"{len(in_transaction)} queries, {self.expected} outbox rows "
+            f"({self.args.delegates} delegates + {self.bookings} bookers)"
+        )
+        print(f"          most frequent queries: {', '.join(f'{n} x {shape}' for shape, n in shapes)}")
+        # email_queue_many() inserts in batches of 500 rows: one INSERT for up to 500 emails.
+        batches = -(-self.expected // 500)
+        verdict = "bulk" if len(inserts) == batches else f"EXPECTED {batches}"
+        print(f"          INSERT statements into the outbox: {len(inserts)} ({verdict})")
+        print(
+            f"          on-commit hand-off of {self.expected} send tasks to Redis: "
+            f"{(handed_off - self.committed) * 1000:.0f} ms (inside the sending time below)"
+        )
+        if len(inserts) != batches or self.expected != self.args.delegates + self.bookings:
             self.failed = True
 
     def wait_for_delivery(self):
@@ -283,30 +292,42 @@ class Bench:
         while self.sink.count < self.expected:
             if time.perf_counter() > deadline:
                 self.failed = True
-                print(f"\nGAVE UP: {self.sink.count} of {self.expected} emails received "
-                      f"{self.args.timeout:.0f}s after commit. {self.status_counts()}")  # fmt: skip
-                for process, log in self.workers:
-                    print(f"--- {log} (last lines)\n{log.read_text()[-2000:]}")
+                print(
+                    f"\nGAVE UP: {self.sink.count} of {self.expected} emails received "
+                    f"{self.args.timeout:.0f}s after commit. {self.status_counts()}"
+                )
+                for _process, log in self.workers:
+                    print(f"--- {log}, last lines:\n{log.read_text()[-2000:]}")
                 return False
             for process, log in self.workers:
                 if process.poll() is not None:
-                    raise RuntimeError(f"a worker died (code {process.returncode}):\n{log.read_text()[-3000:]}")
+                    raise RuntimeError(f"A worker died (code {process.returncode}):\n{log.read_text()[-3000:]}")
             time.sleep(0.005)
-        time.sleep(0.3)  # let any duplicate arrive before counting
         times = sorted(self.sink.times)
+        time.sleep(1.0)  # let a duplicate arrive, and PostgreSQL's statistics catch up
         total = times[-1] - self.committed
         rate = len(times) / total
-        first = times[0] - self.committed
-        steady = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else float("nan")
-        duplicates = sum(count - 1 for count in self.sink.ids.values() if count > 1)
-        print(f"send      {len(times)} emails received {total:.2f}s after commit: "
-              f"{rate:.1f} emails/s  ({rate / TARGET_PER_SECOND:.2f}x the {TARGET_PER_SECOND}/s target)")  # fmt: skip
-        print(f"          first email after {first * 1000:.0f} ms; first to last {steady:.1f} emails/s")
-        print(f"          SMTP connections opened: {len(self.sink.peers)}; duplicates: {duplicates}; "
-              f"{self.status_counts()}")  # fmt: skip
-        if duplicates or len(times) != self.expected:
+        first_to_last = (len(times) - 1) / (times[-1] - times[0]) if times[-1] > times[0] else float("nan")
+        duplicates = sum(count - 1 for count in self.sink.ids.values())
+        sessions_after = self.pg_sessions()
+        pg = (
+            f"{sessions_after - self.sessions_before - 1}"  # less the one that asked
+            if None not in (self.sessions_before, sessions_after)
+            else "unknown"
+        )
+        print(
+            f"send      {len(times)} emails received {total:.2f}s after commit: {rate:.1f} emails/s "
+            f"= {rate / TARGET_PER_SECOND:.2f}x the {TARGET_PER_SECOND}/s target"
+        )
+        print(
+            f"          first email after {(times[0] - self.committed) * 1000:.0f} ms; first to last {first_to_last:.1f}/s"
+        )
+        print(
+            f"          connections opened by the workers: SMTP {len(self.sink.peers)}, PostgreSQL {pg}; "
+            f"duplicates {duplicates}; {self.status_counts()}"
+        )
+        if duplicates or self.sink.count != self.expected:
             self.failed = True
-        self.rate = rate
         return True
 
     def status_counts(self):
@@ -315,17 +336,18 @@ class Bench:
         from outbox.models import OutboundEmail
 
         counts = dict(OutboundEmail.objects.values_list("status").annotate(n=Count("pk")).order_by())
-        return "rows: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        return "rows " + ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
 
-    # Profiling ---------------------------------------------------------------------------------
+    # Profiling --------------------------------------------------------------------------------
 
     def profile(self):
-        """Send the same rows again in this process, without Celery: where does the time go?"""
+        """Send the same rows again in this process, without Celery: where does one email's time go?"""
         import cProfile
         import pstats
 
         from django.core.mail import get_connection
         from django.db import connection
+        from django.test.utils import CaptureQueriesContext
 
         from outbox import services
         from outbox.models import EmailStatus, OutboundEmail
@@ -333,127 +355,105 @@ class Bench:
         self.stop_workers()  # nothing else may pick the rows up
         pks = list(OutboundEmail.objects.order_by("pk").values_list("pk", flat=True))
 
-        def reset():
+        def send_all(shared):
             OutboundEmail.objects.update(status=EmailStatus.QUEUED, attempts=0, sent_at=None)
             self.sink.reset()
-
-        def run(shared):
-            reset()
             started = time.perf_counter()
             if shared:
-                with get_connection() as conn:  # one SMTP session for all (opened once, QUIT at the end)
+                with get_connection() as conn:  # opened once, QUIT at the end
                     results = [services.email_send(pk, connection=conn) for pk in pks]
             else:
                 results = [services.email_send(pk) for pk in pks]
             elapsed = time.perf_counter() - started
-            assert results.count(services.SendResult.SENT) == len(pks), results
+            assert results.count(services.SendResult.SENT) == len(pks), Counter(results)
             return elapsed
 
-        print(f"\nprofile   the same {len(pks)} rows sent again in this process, one after another, no Celery:")
-        per_email = run(shared=False)
-        peers = len(self.sink.peers)
-        print(f"          a new SMTP connection per email (as the task does): {len(pks) / per_email:6.1f} emails/s "
-              f"({per_email / len(pks) * 1000:.1f} ms each, {peers} connections)")  # fmt: skip
-        shared = run(shared=True)
-        print(f"          one SMTP connection for all:                       {len(pks) / shared:6.1f} emails/s "
-              f"({shared / len(pks) * 1000:.1f} ms each, {len(self.sink.peers)} connection)")  # fmt: skip
+        print(f"\nprofile   the same {len(pks)} rows again in this process, one after another, no Celery:")
+        for shared, label in ((False, "an SMTP connection per email (as now)"), (True, "one SMTP connection for all")):
+            elapsed = send_all(shared)
+            print(
+                f"          {label:38} {len(pks) / elapsed:6.1f} emails/s, {elapsed / len(pks) * 1000:4.1f} ms each, "
+                f"{len(self.sink.peers)} SMTP connection(s)"
+            )
 
-        # Where one email's time goes, connection per email, by function (cumulative, main thread;
-        # the SMTP server runs on a thread of this process and shows up as waiting on the socket).
-        reset()
         profiler = cProfile.Profile()
+        OutboundEmail.objects.update(status=EmailStatus.QUEUED, attempts=0, sent_at=None)
         profiler.enable()
         for pk in pks:
             services.email_send(pk)
         profiler.disable()
-        stats = pstats.Stats(profiler).stats
-        total = sum(tt for (_cc, _nc, tt, _ct, _callers) in stats.values())
+        stats = pstats.Stats(profiler).stats  # {(file, line, function): (cc, nc, tottime, cumtime, callers)}
 
-        def cumulative(filename_part, name):
-            return sum(
-                ct for (path, _line, func), (_cc, _nc, _tt, ct, _callers) in stats.items()
-                if func == name and filename_part in path
-            )  # fmt: skip
+        def cumulative(path_part, function):
+            return sum(v[3] for (path, _line, name), v in stats.items() if name == function and path_part in path)
 
+        whole = cumulative("outbox/services", "email_send")
         parts = [
-            ("claim the row (transaction, SELECT FOR UPDATE, UPDATE)", cumulative("outbox/services", "_claim")),
-            ("mark it sent (UPDATE)", cumulative("django/db/models/query", "update")),
-            ("build the message object", cumulative("outbox/services", "_message")),
-            ("SMTP connect + EHLO (EmailBackend.open)", cumulative("backends/smtp", "open")),
-            ("render MIME to bytes (message())", cumulative("django/core/mail/message", "message")),
-            ("SMTP MAIL/RCPT/DATA (smtplib sendmail)", cumulative("smtplib", "sendmail")),
-            ("SMTP QUIT (EmailBackend.close)", cumulative("backends/smtp", "close")),
+            ("claim the row: BEGIN, SELECT FOR UPDATE, UPDATE, COMMIT", cumulative("outbox/services", "_claim")),
+            ("mark it sent: UPDATE", cumulative("django/db/models/query", "update")),  # _claim uses save()
+            ("build the EmailMessage", cumulative("outbox/services", "_message")),
+            ("render MIME to bytes", cumulative("django/core/mail/message", "message")),
+            ("SMTP connect + EHLO", cumulative("backends/smtp", "open")),
+            ("SMTP MAIL, RCPT, DATA", cumulative("smtplib", "sendmail")),
+            ("SMTP QUIT", cumulative("backends/smtp", "close")),
         ]
-        # _claim saves with Model.save(), so QuerySet.update() above is only the "mark sent".
-        print(f"          where {total / len(pks) * 1000:.1f} ms of one email go (cProfile, connection per email):")
+        print("          one email's time by part (cProfile, SMTP connection per email; server on a thread here):")
         for label, seconds in parts:
-            print(f"            {seconds / len(pks) * 1000:6.2f} ms  {label}")
-        queries = []
-        reset()
-        from django.test.utils import CaptureQueriesContext
-
+            print(f"            {seconds / whole * 100:4.0f}%  {label}")
+        OutboundEmail.objects.filter(pk=pks[0]).update(status=EmailStatus.QUEUED)
         with CaptureQueriesContext(connection) as captured:
             services.email_send(pks[0])
-        queries = [q["sql"].split(" ")[0] for q in captured.captured_queries]
-        print(f"          SQL per email in this process: {len(queries)} ({', '.join(queries)}); a worker adds "
-              f"Celery's per-task connection check")  # fmt: skip
+        verbs = [q["sql"].split(" ", 1)[0] for q in captured.captured_queries]
+        print(f"          SQL per email: {len(verbs)} ({', '.join(verbs)}), plus a new connection per task in a worker")
 
     # Teardown ---------------------------------------------------------------------------------
 
     def stop_workers(self):
         for process, _log in self.workers:
             if process.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGTERM)  # the worker and its pool children
-                except ProcessLookupError:
-                    pass
         for process, _log in self.workers:
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 process.wait(timeout=5)
-        self.workers = [(p, log) for p, log in self.workers if p.poll() is None]
+        self.workers = []
 
-    def cleanup(self):
-        steps = [("stop workers", self.stop_workers)]
-        if "django" in sys.modules:
-            from django.db import connections
+    def drop_database(self):
+        from django.db import connections
 
-            steps.append(("close connections", connections.close_all))
-        if self.db_created:
-            steps.append(
-                (
-                    "drop database",
-                    lambda: pg_admin(self.args.pg_url, f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'),
-                )
-            )
-        steps.append(("flush redis", self.flush_redis))
-        if self.controller is not None:
-            steps.append(("stop SMTP server", self.controller.stop))
-        for name, step in steps:
-            try:
-                step()
-            except Exception as exc:  # keep cleaning up
-                print(f"cleanup: could not {name}: {exc}", file=sys.stderr)
-        if self.failed:
-            print(f"worker logs kept in {self.logdir}", file=sys.stderr)
-        else:
-            for log in self.logdir.glob("*.log"):
-                log.unlink()
-            self.logdir.rmdir()
+        connections.close_all()
+        self.pg_admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
 
     def flush_redis(self):
         import redis
 
         redis.Redis.from_url(self.redis_url, socket_connect_timeout=3).flushdb()
 
+    def cleanup(self):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not stop the clean-up
+        steps = [("stop the workers", self.stop_workers)]
+        if self.db_created:
+            steps += [("drop the database", self.drop_database), ("flush Redis", self.flush_redis)]
+        if self.controller is not None:
+            steps.append(("stop the SMTP server", self.controller.stop))
+        for name, step in steps:
+            try:
+                step()
+            except Exception as exc:  # carry on with the rest
+                print(f"clean-up: could not {name}: {exc}", file=sys.stderr)
+        if self.failed:
+            print(f"worker logs kept in {self.logdir}", file=sys.stderr)
+        else:
+            for log in self.logdir.glob("*"):
+                log.unlink()
+            self.logdir.rmdir()
+
     def run(self):
-        load = os.getloadavg()
-        print(f"machine   {os.cpu_count()} cores, load average {load[0]:.2f} at start")
+        print(f"machine   {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start")
         self.start_smtp()
         self.setup_django()
         self.make_session()
@@ -464,18 +464,19 @@ class Bench:
 
 
 def main():
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, also in a pipe
     args = parse_args()
     bench = Bench(args)
 
-    def on_term(signum, frame):
+    def stop(signum, frame):
         raise SystemExit(f"stopped by signal {signum}")
 
-    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGTERM, stop)
     try:
         bench.run()
     except KeyboardInterrupt:
         bench.failed = True
-        print("\ninterrupted; cleaning up", file=sys.stderr)
+        print("\ninterrupted: cleaning up", file=sys.stderr)
         return 130
     except BaseException:
         bench.failed = True
