@@ -4,12 +4,17 @@ from rest_framework.routers import DefaultRouter
 
 from booking.api import BookingViewSet, SessionViewSet
 from courses.api import CourseViewSet, SectorViewSet
+from enquiries.api import CallbackViewSet, EnquiryViewSet, LeadViewSet, NewsletterViewSet
 
 router = DefaultRouter()
 router.register("sectors", SectorViewSet, basename="sector")
 router.register("courses", CourseViewSet, basename="course")
 router.register("sessions", SessionViewSet, basename="session")
 router.register("bookings", BookingViewSet, basename="booking")
+router.register("enquiries", EnquiryViewSet, basename="enquiry")
+router.register("callbacks", CallbackViewSet, basename="callback")
+router.register("newsletter", NewsletterViewSet, basename="newsletter")
+router.register("leads", LeadViewSet, basename="lead")
 
 app_name = "api"
 urlpatterns = router.urls
