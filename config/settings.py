@@ -184,6 +184,8 @@ NEWSLETTER_UNCONFIRMED_DAYS = env.int("NEWSLETTER_UNCONFIRMED_DAYS", default=30)
 # Spam and abuse: submissions per client address per hour, and the fastest a person fills a form.
 LEADS_RATE_LIMIT_PER_HOUR = env.int("LEADS_RATE_LIMIT_PER_HOUR", default=5)
 LEADS_MIN_SUBMIT_SECONDS = env.float("LEADS_MIN_SUBMIT_SECONDS", default=3)
+# How many proxies in front of the app append to X-Forwarded-For (0: use the socket's address).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 # Email outbox
 EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)

@@ -45,9 +45,13 @@ def check_min_time(token, *, now=None):
 
 
 def client_address(request):
-    # Behind a proxy the first X-Forwarded-For address is the client; REMOTE_ADDR otherwise.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return (forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR", "")) or "unknown"
+    """The client's address. Behind TRUSTED_PROXIES proxies, the address the outermost trusted
+    proxy saw (entries further left can be forged by the client); otherwise REMOTE_ADDR."""
+    proxies = settings.TRUSTED_PROXIES
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if proxies and len(forwarded) >= proxies:
+        return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
 def check_rate_limit(address, *, scope="leads"):

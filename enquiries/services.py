@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -337,8 +337,13 @@ def newsletter_subscribe(*, email, name="", sector=None, tracking=None, now=None
             created_at=now,
             **_tracking(tracking or {}),
         )
-        subscriber.full_clean()
-        subscriber.save()
+        subscriber.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                subscriber.save()
+        except IntegrityError:
+            # The same address signed up at the same moment: that sign-up stands.
+            return SubscribeResult(NewsletterSubscriber.objects.get(email__iexact=email), email_sent=False)
     elif subscriber.status == SubscriberStatus.CONFIRMED:
         return SubscribeResult(subscriber, email_sent=False)
     elif subscriber.status == SubscriberStatus.UNSUBSCRIBED:
