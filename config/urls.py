@@ -7,6 +7,7 @@ from core import views as core_views
 urlpatterns = [
     path("", include("courses.urls")),
     path("", include("booking.urls")),
+    path("", include("enquiries.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
