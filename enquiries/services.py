@@ -154,7 +154,14 @@ def callback_submit(*, data, tracking=None, now=None):
 
 
 def _lock(lead):
-    return Lead.objects.select_for_update().get(pk=lead.pk)
+    """The lead, locked for this transaction. An anonymised lead can no longer be worked."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.anonymised_at:
+        raise ValidationError(
+            "This lead's personal data was removed under the retention policy; it can no longer be worked.",
+            code="lead_anonymised",
+        )
+    return lead
 
 
 @transaction.atomic

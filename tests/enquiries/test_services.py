@@ -695,3 +695,17 @@ def test_the_personal_data_export_has_everything_about_one_address(sales_team):
 def test_the_export_does_not_include_emails_to_other_addresses_containing_this_one(sales_team):
     services.enquiry_submit(data=enquiry_data(0, email="banjo@example.org"), now=london(2026, 3, 10, 9, 0))
     assert services.personal_data_export(email="jo@example.org")["emails_sent"] == []
+
+
+def test_an_anonymised_lead_can_no_longer_be_worked(sales_team):
+    lead = services.enquiry_submit(data=enquiry_data(0), now=london(2024, 1, 10, 9, 0))
+    services.lead_change_status(lead=lead, status=LeadStatus.WON)
+    Lead.objects.filter(pk=lead.pk).update(closed_at=london(2024, 1, 11, 9, 0))
+    assert services.leads_anonymise_closed() == 1
+    for change in (
+        lambda: services.lead_add_note(lead=lead, text="Called again"),
+        lambda: services.lead_change_status(lead=lead, status=LeadStatus.QUALIFIED),
+        lambda: services.lead_assign(lead=lead, owner=None),
+    ):
+        with pytest.raises(ValidationError, match="retention policy"):
+            change()
