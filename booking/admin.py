@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin import ReadOnlyTabularInline
+
 from . import links, selectors, services
 from .models import (
     SEAT_HOLDING,
@@ -191,25 +193,14 @@ class SessionDayInline(admin.TabularInline):
     verbose_name = "day"
 
 
-class SessionBookingInline(admin.TabularInline):
+class SessionBookingInline(ReadOnlyTabularInline):
     """The session's bookings and their delegates, read-only: changes go through the services."""
 
     model = Booking
     fields = ["reference_link", "organisation", "status", "delegate_count", "delegate_names", "po"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["created_at", "pk"]
     verbose_name_plural = "bookings"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("delegates")
@@ -481,43 +472,21 @@ def po_summary(booking):
     return "PO to follow" if booking.po_to_follow else "-"
 
 
-class DelegateInline(admin.TabularInline):
+class DelegateInline(ReadOnlyTabularInline):
     """Read-only: adding, removing or substituting a delegate goes through the services (the
     manage link), which check seats and one email per session and record the change."""
 
     model = Delegate
     fields = ["name", "email", "job_role", "adjustments"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
-class BookingEventInline(admin.TabularInline):
+class BookingEventInline(ReadOnlyTabularInline):
     model = BookingEvent
     fields = ["created_at", "kind", "description", "actor"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     ordering = ["created_at", "pk"]
     verbose_name_plural = "history"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class BookingAdminForm(forms.ModelForm):

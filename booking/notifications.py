@@ -113,13 +113,18 @@ class _Builder:
     def to_delegates(self, kind, *, method=None, **extra):
         for delegate in self.booking.delegates.all():
             self.to_delegate(
-                kind,
-                name=delegate.name,
-                email=delegate.email,
-                adjustments=delegate.adjustments,
-                method=method,
-                **extra,
+                kind, name=delegate.name, email=delegate.email, adjustments=delegate.adjustments, method=method, **extra
             )
+
+    def invite(self, delegate):
+        """Joining instructions with a calendar invite, to one delegate."""
+        self.to_delegate(
+            "joining_instructions",
+            name=delegate.name,
+            email=delegate.email,
+            adjustments=delegate.adjustments,
+            method="REQUEST",
+        )
 
 
 def emails_for_event(event):
@@ -144,26 +149,14 @@ def emails_for_event(event):
     elif event.kind == K.DELEGATE_ADDED and booking.holds_seats:
         delegate = booking.delegates.filter(email__iexact=data["email"]).first()
         if delegate:
-            out.to_delegate(
-                "joining_instructions",
-                name=delegate.name,
-                email=delegate.email,
-                adjustments=delegate.adjustments,
-                method="REQUEST",
-            )
+            out.invite(delegate)
     elif event.kind == K.DELEGATE_REMOVED and booking.holds_seats:
         out.to_delegate("delegate_cancelled", name=data["name"], email=data["email"], method="CANCEL")
     elif event.kind == K.DELEGATE_SUBSTITUTED and booking.holds_seats:
         out.to_delegate("delegate_cancelled", name=data["old"]["name"], email=data["old"]["email"], method="CANCEL")
         delegate = booking.delegates.filter(pk=data["delegate_id"]).first()
         if delegate:
-            out.to_delegate(
-                "joining_instructions",
-                name=delegate.name,
-                email=delegate.email,
-                adjustments=delegate.adjustments,
-                method="REQUEST",
-            )
+            out.invite(delegate)
     elif event.kind == K.CANCELLED:
         out.to_booker("booking_cancelled", reason=booking.cancelled_reason)
         if had_seats:

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 
+from core.admin import ReadOnlyTabularInline
 from core.templatetags.uk import uk_datetime
 
 from .. import services
@@ -28,29 +29,18 @@ def change_url(lead):
     return reverse("admin:enquiries_lead_change", args=[lead.pk])
 
 
-class TimelineInline(admin.TabularInline):
+class TimelineInline(ReadOnlyTabularInline):
     """The lead's activity, newest first. Read-only: entries are written by the services."""
 
     model = LeadActivity
     fields = ["when", "kind", "outcome", "text", "who"]
     readonly_fields = fields
     ordering = ["-created_at", "-pk"]
-    extra = 0
-    can_delete = False
     verbose_name = "activity"
     verbose_name_plural = "timeline"
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("author")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="When")
     def when(self, activity):
