@@ -374,6 +374,10 @@ def booking_create(
     for row in rows:
         row.booking = booking
     Delegate.objects.bulk_create(rows)
+    # Sales staff see which of their leads turned into bookings.
+    from enquiries.services import lead_link_booking
+
+    lead_link_booking(booking=booking)
     names = ", ".join(row.name for row in rows)
     if status == BookingStatus.WAITLISTED:
         _record(

@@ -307,6 +307,24 @@ def lead_resolve_duplicate(*, lead, merge, actor=None):
     return original
 
 
+def lead_link_booking(*, booking):
+    """A booking made by someone with an open lead is linked to that lead, on its timeline, so
+    sales staff see which leads turned into bookings. Returns the leads linked."""
+    leads = list(
+        Lead.objects.filter(
+            email__iexact=booking.contact_email, status__in=OPEN_STATUSES, anonymised_at__isnull=True
+        ).exclude(bookings=booking)
+    )
+    for lead in leads:
+        lead.bookings.add(booking)
+        _activity(
+            lead,
+            LeadActivity.Kind.NOTE,
+            f"Booked {booking.reference}: {booking.session.course.title}, {booking.delegates.count()} delegate(s).",
+        )
+    return leads
+
+
 def leads_due_for_overdue_alert(now=None):
     now = now or timezone.now()
     return Lead.objects.filter(

@@ -709,3 +709,15 @@ def test_an_anonymised_lead_can_no_longer_be_worked(sales_team):
     ):
         with pytest.raises(ValidationError, match="retention policy"):
             change()
+
+
+def test_a_booking_by_someone_with_an_open_lead_is_linked_to_it(sales_team):
+    from tests.factories import make_booking, make_session
+
+    lead = services.enquiry_submit(data=enquiry_data(0, email="sam.booker@example.org"))
+    closed = services.enquiry_submit(data=enquiry_data(1, email="sam.booker@example.org", organisation="Other"))
+    services.lead_change_status(lead=closed, status=LeadStatus.LOST, lost_reason="Went elsewhere")
+    booking = make_booking(make_session(), count=2, contact_email="Sam.Booker@example.org")
+    assert list(lead.bookings.all()) == [booking]
+    assert not closed.bookings.exists()
+    assert lead.activities.filter(text__startswith=f"Booked {booking.reference}").exists()
