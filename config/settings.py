@@ -154,6 +154,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Without this Celery closes the database connection after every task (one new PostgreSQL
+# connection per email); config/celery.py still drops broken or old ones between tasks.
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TASK_ROUTES = {"outbox.tasks.send_email": {"queue": "mail"}}
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Publishing when the broker is down must fail fast: the outbox sweep sends the email later.
