@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -216,6 +216,7 @@ def session_cancel(*, session, reason="", actor="staff"):
     session = _lock_session(session.pk)
     if session.is_cancelled:
         return session
+    prefetch_related_objects([session], "days")  # read once for every email below
     session.status = SessionStatus.CANCELLED
     session.cancelled_reason = reason
     session.save(update_fields=["status", "cancelled_reason", "updated_at"])
@@ -245,7 +246,7 @@ def session_cancel(*, session, reason="", actor="staff"):
 def session_schedule(session):
     """What delegates' calendars depend on: the days and the venue."""
     return {
-        "days": [(day.starts_at.isoformat(), day.ends_at.isoformat()) for day in session.days.order_by("starts_at")],
+        "days": [(day.starts_at.isoformat(), day.ends_at.isoformat()) for day in session.days.all()],
         "venue_id": session.venue_id,
         "dates": _dates_text(session),
         "venue": str(session.venue),
@@ -266,6 +267,7 @@ def session_schedule_changed(*, session, previous, actor="staff"):
     session = _lock_session(session.pk)
     if session.is_cancelled:
         return False
+    prefetch_related_objects([session], "days")  # read once for every email below
     current = session_schedule(session)
     if (current["days"], current["venue_id"]) == (previous["days"], previous["venue_id"]):
         return False

@@ -91,11 +91,22 @@ def _render_text(source, context):
     return Template(source).render(Context(context, autoescape=False))
 
 
-def render(kind_name, placeholders, html_context=None):
-    """Returns (subject, text, html) for the kind with the given placeholder values."""
+def active_wording(kinds):
+    """The administrators' active wording for these kinds, by kind (one query for a batch)."""
+    return {wording.kind: wording for wording in EmailTemplate.objects.filter(kind__in=set(kinds), is_active=True)}
+
+
+_LOOK_UP = object()
+
+
+def render(kind_name, placeholders, html_context=None, wording=_LOOK_UP):
+    """Returns (subject, text, html) for the kind with the given placeholder values.
+
+    `wording` is the kind's EmailTemplate or None when the caller already looked it up."""
     kind = registry.get(kind_name)
     context = {**dict.fromkeys(kind.placeholders, ""), **placeholders}
-    wording = EmailTemplate.objects.filter(kind=kind_name, is_active=True).first()
+    if wording is _LOOK_UP:
+        wording = active_wording([kind_name]).get(kind_name)
     base = {"provider": settings.PROVIDER, "site_url": settings.SITE_URL}
     if wording:
         subject = _one_line(_render_text(wording.subject, context))

@@ -45,8 +45,10 @@ class Email:
     headers: dict = field(default_factory=dict)
 
 
-def _row(email):
-    subject, text, html = rendering.render(email.kind, email.placeholders, email.html_context)
+def _row(email, wordings):
+    subject, text, html = rendering.render(
+        email.kind, email.placeholders, email.html_context, wording=wordings.get(email.kind)
+    )
     return OutboundEmail(
         kind=email.kind,
         unique_key=email.unique_key[:200],
@@ -77,7 +79,8 @@ def email_queue_many(emails):
         return 0
     emails, keys = list(unique.values()), list(unique)
     existing = set(OutboundEmail.objects.filter(unique_key__in=keys).values_list("unique_key", flat=True))
-    rows = [_row(email) for email in emails if email.unique_key[:200] not in existing]
+    wordings = rendering.active_wording(email.kind for email in emails)
+    rows = [_row(email, wordings) for email in emails if email.unique_key[:200] not in existing]
     OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     new_keys = [row.unique_key for row in rows]
     if new_keys:

@@ -190,3 +190,17 @@ def test_times_in_emails_are_uk_local():
     local = timezone.localtime(session.starts_at)
     [confirmation] = sent("booking_confirmation")
     assert f"{local:%a} {local.day} {local:%B %Y}, 09:30-16:30" in confirmation.body_text
+
+
+def _cancel_queries(delegates_per_booking):
+    session = make_session(capacity=100)
+    for n in range(2):
+        make_booking(session, count=delegates_per_booking, prefix=f"q{delegates_per_booking}-{n}-")
+    with CaptureQueriesContext(connection) as queries:
+        services.session_cancel(session=session)
+    return len(queries.captured_queries)
+
+
+def test_cancelling_a_session_reads_days_and_wording_once_however_many_delegates():
+    # The session row stays locked while its emails are written: no queries per delegate.
+    assert _cancel_queries(2) == _cancel_queries(20)
