@@ -27,21 +27,25 @@ METHODS = ("REQUEST", "CANCEL")
 GMT, BST = timedelta(0), timedelta(hours=1)
 
 
-def invite(*, session, attendee_email, attendee_name, method="REQUEST", sequence=None):
-    """The iCalendar text inviting one attendee to every day of `session` (or cancelling it)."""
+def invite(*, session, attendee_email, attendee_name, method="REQUEST", sequence=None, spans=None, first_day=1):
+    """The iCalendar text inviting one attendee to every day of `session` (or cancelling it).
+
+    `spans` and `first_day` name other days than the session's own: the days it no longer has,
+    numbered from `first_day`, to cancel them."""
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
     sequence = session.ics_sequence if sequence is None else sequence
-    days = sorted(session.days.all(), key=lambda day: day.starts_at)
-    if not days:
+    if spans is None:
+        days = sorted(session.days.all(), key=lambda day: day.starts_at)
+        spans = [(_local(day.starts_at), _local(day.ends_at)) for day in days]
+    if not spans:
         raise ValueError(f"session {session.pk} has no days to invite to")
     course, venue = session.course, session.venue
     provider = settings.PROVIDER
     stamp = timezone.now().astimezone(UTC).replace(microsecond=0)
     course_url = settings.SITE_URL + course.get_absolute_url()
     location = _location(venue)
-    spans = [(_local(day.starts_at), _local(day.ends_at)) for day in days]
 
     cal = Calendar()
     cal.add("prodid", f"-//{provider['name']}//Course bookings//EN")
@@ -50,8 +54,8 @@ def invite(*, session, attendee_email, attendee_name, method="REQUEST", sequence
     cal.add("method", method)
     cal.add_component(_vtimezone(spans))
 
-    total = len(spans)
-    for n, (start, end) in enumerate(spans, start=1):
+    total = first_day - 1 + len(spans)
+    for n, (start, end) in enumerate(spans, start=first_day):
         summary = course.title if total == 1 else f"{course.title} (day {n} of {total})"
         event = Event()
         event.add("uid", event_uid(session=session, day_number=n, attendee_email=attendee_email))
@@ -63,7 +67,7 @@ def invite(*, session, attendee_email, attendee_name, method="REQUEST", sequence
         event.add("location", location)
         event.add(
             "description",
-            _description(session, spans=spans, day_number=n, location=location, course_url=course_url),
+            _description(session, spans=spans, day_number=n - first_day + 1, location=location, course_url=course_url),
         )
         event.add("url", course_url)
         event.add("organizer", vCalAddress.new(provider["email"], cn=_one_line(provider["name"])))
@@ -105,6 +109,29 @@ def invite_attachment(*, session, attendee_email, attendee_name, method="REQUEST
         "method": method,
         "content": content,
     }
+
+
+def dropped_days_attachment(*, session, attendee_email, attendee_name, previous_days, sequence=None):
+    """When a session now has fewer days than `previous_days` (ISO start/end pairs), a CANCEL for
+    the events of the positions it no longer has; None otherwise. Day UIDs go by position, so the
+    remaining days are moved by the REQUEST and only the trailing positions are left over."""
+    current = len(session.days.all())
+    if len(previous_days) <= current:
+        return None
+    spans = [
+        (_local(datetime.fromisoformat(start)), _local(datetime.fromisoformat(end)))
+        for start, end in previous_days[current:]
+    ]
+    content = invite(
+        session=session,
+        attendee_email=attendee_email,
+        attendee_name=attendee_name,
+        method="CANCEL",
+        sequence=sequence,
+        spans=spans,
+        first_day=current + 1,
+    )
+    return {"filename": "cancel-days.ics", "mimetype": "text/calendar", "method": "CANCEL", "content": content}
 
 
 def event_uid(*, session, day_number, attendee_email):

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from outbox.services import Email, email_queue_many
 
-from .calendar import invite_attachment
+from .calendar import dropped_days_attachment, invite_attachment
 from .emails import booking_placeholders, days_text, days_until, reply_to
 from .models import SEAT_HOLDING, Booking, BookingEvent, BookingStatus
 
@@ -88,16 +88,28 @@ class _Builder:
 
     def to_delegate(self, kind, *, name, email, adjustments="", method=None, **extra):
         attachments = []
+        session = self.booking.session
         if method:
             attachments.append(
                 invite_attachment(
-                    session=self.booking.session,
+                    session=session,
                     attendee_email=email,
                     attendee_name=name,
                     method=method,
-                    sequence=self.booking.session.ics_sequence + (1 if method == "CANCEL" else 0),
+                    sequence=session.ics_sequence + (1 if method == "CANCEL" else 0),
                 )
             )
+        if method == "REQUEST" and self.event.data.get("previous_days"):
+            # The session lost days: cancel the calendar entries of the days it no longer has.
+            dropped = dropped_days_attachment(
+                session=session,
+                attendee_email=email,
+                attendee_name=name,
+                previous_days=self.event.data["previous_days"],
+                sequence=session.ics_sequence,
+            )
+            if dropped:
+                attachments.append(dropped)
         self.emails.append(
             Email(
                 kind=kind,

@@ -289,6 +289,7 @@ def session_schedule_changed(*, session, previous, actor="staff"):
                 actor=actor,
                 previous_dates=previous["dates"],
                 previous_venue=previous["venue"],
+                previous_days=previous["days"],
             )
     return True
 

@@ -204,3 +204,26 @@ def _cancel_queries(delegates_per_booking):
 def test_cancelling_a_session_reads_days_and_wording_once_however_many_delegates():
     # The session row stays locked while its emails are written: no queries per delegate.
     assert _cancel_queries(2) == _cancel_queries(20)
+
+
+def test_a_session_that_loses_a_day_cancels_that_days_calendar_entry():
+    session = make_session(days=3, capacity=5)
+    booking = make_booking(session, count=1)
+    email = booking.delegates.get().email
+    [first_invite] = sent("joining_instructions")
+    original_uids = [str(e["UID"]) for e in ics(first_invite).walk("VEVENT")]
+    assert len(original_uids) == 3
+
+    previous = services.session_schedule(session)
+    session.days.order_by("starts_at").last().delete()
+    services.session_sync_span(session)
+    assert services.session_schedule_changed(session=session, previous=previous)
+
+    [update] = sent("session_changed", to=email)
+    request, cancel = (icalendar.Calendar.from_ical(a["content"]) for a in update.attachments)
+    assert request["METHOD"] == "REQUEST"
+    assert [str(e["UID"]) for e in request.walk("VEVENT")] == original_uids[:2]
+    assert cancel["METHOD"] == "CANCEL"
+    [dropped] = cancel.walk("VEVENT")
+    assert str(dropped["UID"]) == original_uids[2]
+    assert int(dropped["SEQUENCE"]) == 1
