@@ -325,6 +325,27 @@ def lead_link_booking(*, booking):
     return leads
 
 
+@transaction.atomic
+def lead_link_booking_by_reference(*, lead, reference, actor=None):
+    """Staff link a booking to the lead it came from, by the booking's reference."""
+    from booking.models import Booking
+
+    lead = _lock(lead)
+    booking = Booking.objects.filter(reference=reference.strip().upper()).select_related("session__course").first()
+    if booking is None:
+        raise ValidationError({"reference": "No booking has that reference."})
+    if lead.bookings.filter(pk=booking.pk).exists():
+        raise ValidationError({"reference": "That booking is already linked to this lead."})
+    lead.bookings.add(booking)
+    _activity(
+        lead,
+        LeadActivity.Kind.NOTE,
+        f"Booking {booking.reference} linked: {booking.session.course.title}, {booking.organisation}.",
+        actor=actor,
+    )
+    return booking
+
+
 def leads_due_for_overdue_alert(now=None):
     now = now or timezone.now()
     return Lead.objects.filter(

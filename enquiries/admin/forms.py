@@ -103,5 +103,9 @@ class NoteForm(LeadWorkForm):
     text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class LinkBookingForm(LeadWorkForm):
+    reference = forms.CharField(label="Booking reference", max_length=12, help_text="For example K7PX3M9Q.")
+
+
 class DuplicateForm(LeadWorkForm):
     decision = forms.ChoiceField(choices=[("merge", "Merge"), ("keep_apart", "Keep apart")])

@@ -58,6 +58,7 @@ WORK = {
     "assign": (admin_forms.LeadAssignForm, "work_assign"),
     "next": (admin_forms.NextActionForm, "work_next_action"),
     "note": (admin_forms.NoteForm, "work_add_note"),
+    "booking": (admin_forms.LinkBookingForm, "work_link_booking"),
     "duplicate": (admin_forms.DuplicateForm, "work_resolve_duplicate"),
 }
 WORK_TITLES = {
@@ -66,6 +67,7 @@ WORK_TITLES = {
     "assign": "Assign",
     "next": "Next action and due time",
     "note": "Add a note",
+    "booking": "Link a booking",
     "duplicate": "Merge or keep apart",
 }
 
@@ -148,6 +150,10 @@ class LeadPageMixin:
     def work_add_note(self, request, lead, data):
         services.lead_add_note(lead=lead, text=data["text"], actor=request.user)
         return "Note added.", lead
+
+    def work_link_booking(self, request, lead, data):
+        booking = services.lead_link_booking_by_reference(lead=lead, reference=data["reference"], actor=request.user)
+        return f"Booking {booking.reference} linked.", lead
 
     def work_resolve_duplicate(self, request, lead, data):
         original = lead.duplicate_of

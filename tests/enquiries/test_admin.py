@@ -721,3 +721,19 @@ def test_lead_activity_has_no_admin_of_its_own(admin_client):
 
     assert not admin.site.is_registered(LeadActivity)
     assert admin_client.get(LEADS + "?owner=all").status_code == 200
+
+
+def test_link_a_booking_by_reference(amy_client, amy):
+    from tests.factories import make_booking, make_session
+
+    lead = enquiry(1)
+    booking = make_booking(make_session(), count=1, contact_email="someone.else@example.org")
+    assert work(amy_client, lead, "booking", reference=booking.reference.lower()).status_code == 302
+    assert list(lead.bookings.all()) == [booking]
+    note = lead.activities.get(text__startswith=f"Booking {booking.reference} linked")
+    assert note.author == amy
+    page = amy_client.get(lead_url(lead)).content.decode()
+    assert booking.reference in page
+    response = work(amy_client, lead, "booking", reference="NOSUCHREF")
+    assert response.status_code == 200
+    assert "No booking has that reference." in response.content.decode()
