@@ -1,4 +1,7 @@
 from django.contrib import admin
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.template.response import TemplateResponse
+from django.urls import reverse
 
 
 class ReadOnlyTabularInline(admin.TabularInline):
@@ -16,3 +19,31 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def action_form_page(
+    modeladmin, request, objects, *, form_class, title, intro, button, action, template="admin/action_form.html"
+):
+    """The intermediate page of a bulk action that needs input (a reason, an owner). Returns the
+    cleaned data once submitted and valid, or the page to show (again, with errors)."""
+    if request.POST.get("post") == "yes":
+        form = form_class(request.POST)
+        if form.is_valid():
+            return form.cleaned_data
+    else:
+        form = form_class()
+    opts = modeladmin.opts
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "intro": intro,
+        "button": button,
+        "action": action,
+        "objects": objects,
+        "form": form,
+        "opts": opts,
+        "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, template, context)

@@ -1,10 +1,9 @@
 """Helpers shared by the booking admin: UK dates, the staff actor, cancel-with-reason, CSV cells, PO summary."""
 
 from django import forms
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
+
+from core.admin import action_form_page
 
 from ..models import BookingStatus
 
@@ -48,27 +47,10 @@ class ReasonForm(forms.Form):
 def confirm_with_reason(modeladmin, request, queryset, *, title, intro, button, action):
     """The intermediate page of a cancelling action. Returns the cleaned reason once confirmed,
     or a response to show (the page itself, or the page again with errors)."""
-    if request.POST.get("post") == "yes":
-        form = ReasonForm(request.POST)
-        if form.is_valid():
-            return form.cleaned_data["reason"]
-    else:
-        form = ReasonForm()
-    opts = modeladmin.model._meta
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "intro": intro,
-        "button": button,
-        "action": action,
-        "objects": queryset,
-        "form": form,
-        "opts": opts,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
-    }
-    request.current_app = modeladmin.admin_site.name
-    return TemplateResponse(request, "admin/booking/cancel_confirmation.html", context)
+    data = action_form_page(
+        modeladmin, request, queryset, form_class=ReasonForm, title=title, intro=intro, button=button, action=action
+    )
+    return data["reason"] if isinstance(data, dict) else data
 
 
 def csv_cell(value):

@@ -2,10 +2,9 @@
 the service refused) with message_user; the ones that need input ask on an intermediate page."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
-from django.urls import reverse
+
+from core import admin as core_admin
 
 from .. import services
 from ..models import CLOSED_STATUSES, LeadStatus
@@ -14,30 +13,11 @@ from . import forms as admin_forms
 from .lead_page import person
 
 
-def action_form_page(modeladmin, request, objects, *, form_class, title, intro, button, action):
-    """The intermediate page of a bulk action that needs input. Returns the cleaned data once
-    submitted and valid, or the page to show (again, with errors)."""
-    if request.POST.get("post") == "yes":
-        form = form_class(request.POST)
-        if form.is_valid():
-            return form.cleaned_data
-    else:
-        form = form_class()
-    opts = modeladmin.opts
-    context = {
-        **modeladmin.admin_site.each_context(request),
-        "title": title,
-        "intro": intro,
-        "button": button,
-        "action": action,
-        "objects": objects,
-        "form": form,
-        "opts": opts,
-        "action_checkbox_name": ACTION_CHECKBOX_NAME,
-        "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
-    }
-    request.current_app = modeladmin.admin_site.name
-    return TemplateResponse(request, "admin/enquiries/action_form.html", context)
+def action_form_page(modeladmin, request, objects, **kwargs):
+    """The shared intermediate page (core.admin), in the sales admin's style."""
+    return core_admin.action_form_page(
+        modeladmin, request, objects, template="admin/enquiries/action_form.html", **kwargs
+    )
 
 
 class LeadActionsMixin:
