@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.utils import timezone
 
@@ -44,3 +45,18 @@ def gbp(value):
     amount = Decimal(value).quantize(Decimal("0.01"))
     whole, _, pence = f"{amount:f}".partition(".")
     return f"£{intcomma(int(whole))}.{pence}"
+
+
+def vat_percent():
+    """The VAT rate as people read it: "20%" (from VAT_RATE, not written into templates)."""
+    percent = (settings.VAT_RATE * 100).normalize()
+    return f"{percent:f}%"
+
+
+def booking_closes_text():
+    """The default booking close as people read it: "24 hours" or "2 days" before the start."""
+    hours = int(settings.BOOKING_CLOSES_BEFORE_START.total_seconds() // 3600)
+    if hours and hours % 24 == 0 and hours > 24:
+        days = hours // 24
+        return f"{days} days"
+    return f"{hours} hour{'s' if hours != 1 else ''}"
