@@ -12,11 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from core import spam
+from core import business_hours, spam
 from courses.models import Course
 from courses.selectors import sector_list
 
-from . import business_hours
 from .models import Lead, Setting
 
 TIMESTAMP_FIELD = "rendered_at"

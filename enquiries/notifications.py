@@ -5,10 +5,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from core import business_hours
 from core.templatetags.uk import uk_datetime
 from outbox.services import Email, email_queue_many
 
-from . import business_hours, links
+from . import links
 
 
 def admin_link(lead):

@@ -16,7 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from . import business_hours, notifications
+from core import business_hours
+
+from . import notifications
 from .models import (
     CLOSED_STATUSES,
     OPEN_STATUSES,

@@ -25,11 +25,11 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.generic import FormView, TemplateView
 
-from core import spam
+from core import business_hours, spam
 from courses.models import Course
 from courses.selectors import sector_list
 
-from . import business_hours, links, services
+from . import links, services
 from .forms import CallbackForm, EnquiryForm, NewsletterForm
 from .models import Lead, LeadType, SubscriberStatus
 

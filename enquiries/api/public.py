@@ -12,10 +12,10 @@ from rest_framework.response import Response
 
 from booking.api import ApiValidationErrorSerializer, LocalDateTimeField, service_errors
 from booking.models import OrganisationType, validate_uk_phone
-from core import spam
+from core import business_hours, spam
 from courses.models import Course
 
-from .. import business_hours, services
+from .. import services
 from ..models import CallbackPeriod, HeardAbout, Setting
 from .common import (
     MAX_COURSES,

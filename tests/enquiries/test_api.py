@@ -12,7 +12,8 @@ from django.test import Client
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from enquiries import business_hours, services
+from core import business_hours
+from enquiries import services
 from enquiries.models import Lead, LeadActivity, LeadStatus, NewsletterSubscriber, SubscriberStatus
 from outbox.models import OutboundEmail
 from tests.factories import CourseFactory, SectorFactory

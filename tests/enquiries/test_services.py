@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from booking.services import DelegateData
-from enquiries import business_hours, services
+from core import business_hours
+from enquiries import services
 from enquiries.models import (
     Lead,
     LeadActivity,

@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from core import spam
-from enquiries import business_hours, links
+from core import business_hours, spam
+from enquiries import links
 from enquiries.forms import CallbackForm
 from enquiries.models import Lead, LeadType, NewsletterSubscriber, SubscriberStatus
 from outbox.models import OutboundEmail

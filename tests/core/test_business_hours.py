@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from enquiries.business_hours import (
+from core.business_hours import (
     add_working_time,
     callback_due_at,
     callback_slots,

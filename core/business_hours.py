@@ -1,4 +1,4 @@
-"""The business-hours clock behind callback SLAs and callback slots.
+"""The business-hours clock behind callback SLAs, callback slots and PO deadlines.
 
 Pure functions, no database. Business hours are Monday to Friday, 09:00-17:00 Europe/London
 wall-clock time, closed on England and Wales bank holidays (from the ``holidays`` package; its
@@ -201,6 +201,17 @@ def opening_hours(day: date) -> tuple[datetime, datetime]:
     start, end = business_hours()
     day = _as_date(day)
     return _at(day, start), _at(day, end)
+
+
+def last_close_at_or_before(moment: datetime) -> datetime:
+    """The latest close of business (17:00 on a working day) at or before ``moment``."""
+    local = to_local(moment)
+    day = local.date()
+    while True:
+        close = opening_hours(day)[1]
+        if is_working_day(day) and close <= local:
+            return close
+        day -= timedelta(days=1)
 
 
 def is_business_time(dt: datetime) -> bool:
