@@ -1,9 +1,9 @@
 """Calendar invites (.ics, RFC 5545 / iTIP RFC 5546) for delegates: one event per day of a session.
 
-`invite()` gives the text, `invite_attachment()` the attachment dict the outbox sends as a
-text/calendar part with its METHOD. Each event's UID is stable for attendee + session + day, so a
-later REQUEST with a higher SEQUENCE moves the event in the attendee's calendar and a CANCEL
-removes it.
+`invite()` gives the text of one day's message, `invite_attachment()` the attachment dict the
+outbox sends as an iMIP text/calendar body part with its METHOD (RFC 6047). Each event's UID is
+stable for attendee + session + day, so a later REQUEST with a higher SEQUENCE moves the event in
+the attendee's calendar and a CANCEL removes it.
 
 Times are written as local Europe/London times with TZID=Europe/London and a VTIMEZONE. The
 VTIMEZONE uses the UK's yearly rule (RRULE, last Sunday of March and of October) because Outlook
@@ -27,111 +27,89 @@ METHODS = ("REQUEST", "CANCEL")
 GMT, BST = timedelta(0), timedelta(hours=1)
 
 
-def invite(*, session, attendee_email, attendee_name, method="REQUEST", sequence=None, spans=None, first_day=1):
-    """The iCalendar text inviting one attendee to every day of `session` (or cancelling it).
+def session_spans(session):
+    """The session's days as (start, end) in London time, in order."""
+    days = sorted(session.days.all(), key=lambda day: day.starts_at)
+    return [(_local(day.starts_at), _local(day.ends_at)) for day in days]
 
-    `spans` and `first_day` name other days than the session's own: the days it no longer has,
-    numbered from `first_day`, to cancel them."""
+
+def invite(*, session, attendee_email, attendee_name, method="REQUEST", sequence=0, day_number=1, spans=None):
+    """The iCalendar text of one day of `session` for one attendee: one METHOD and one VEVENT,
+    because Outlook reads only the first VEVENT of a message. A multi-day course sends one
+    message per day (booking/notifications.py).
+
+    `spans` are the days as (start, end), by default the session's own; pass the days the
+    session used to have to cancel one it no longer has. `sequence` must be higher than the
+    last one sent for the same UID (booking.models.CalendarInvite keeps count)."""
     method = method.upper()
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, not {method!r}")
-    sequence = session.ics_sequence if sequence is None else sequence
-    if spans is None:
-        days = sorted(session.days.all(), key=lambda day: day.starts_at)
-        spans = [(_local(day.starts_at), _local(day.ends_at)) for day in days]
+    spans = session_spans(session) if spans is None else [(_local(s), _local(e)) for s, e in spans]
     if not spans:
         raise ValueError(f"session {session.pk} has no days to invite to")
+    if not 1 <= day_number <= len(spans):
+        raise ValueError(f"day {day_number} is not one of the {len(spans)} days")
     course, venue = session.course, session.venue
     provider = settings.PROVIDER
     stamp = timezone.now().astimezone(UTC).replace(microsecond=0)
     course_url = settings.SITE_URL + course.get_absolute_url()
     location = _location(venue)
+    start, end = spans[day_number - 1]
 
     cal = Calendar()
     cal.add("prodid", f"-//{provider['name']}//Course bookings//EN")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
-    cal.add_component(_vtimezone(spans))
+    cal.add_component(_vtimezone([(start, end)]))
 
-    total = first_day - 1 + len(spans)
-    for n, (start, end) in enumerate(spans, start=first_day):
-        summary = course.title if total == 1 else f"{course.title} (day {n} of {total})"
-        event = Event()
-        event.add("uid", event_uid(session=session, day_number=n, attendee_email=attendee_email))
-        event.add("sequence", sequence)
-        event.add("dtstamp", stamp)
-        event.add("dtstart", start)
-        event.add("dtend", end)
-        event.add("summary", summary)
-        event.add("location", location)
-        event.add(
-            "description",
-            _description(session, spans=spans, day_number=n - first_day + 1, location=location, course_url=course_url),
-        )
-        event.add("url", course_url)
-        event.add("organizer", vCalAddress.new(provider["email"], cn=_one_line(provider["name"])))
-        event.add(
-            "attendee",
-            vCalAddress.new(
-                attendee_email.strip(),
-                cn=_one_line(attendee_name),
-                cutype="INDIVIDUAL",
-                role="REQ-PARTICIPANT",
-                rsvp=False,
-            ),
-        )
-        event.add("status", "CONFIRMED" if method == "REQUEST" else "CANCELLED")
-        event.add("transp", "OPAQUE")
-        if method == "REQUEST":
-            alarm = Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("trigger", timedelta(days=-1))
-            alarm.add("description", f"Tomorrow: {summary}, {start:%H:%M}-{end:%H:%M}")
-            event.add_component(alarm)
-        cal.add_component(event)
+    summary = course.title if len(spans) == 1 else f"{course.title} (day {day_number} of {len(spans)})"
+    event = Event()
+    event.add("uid", event_uid(session=session, day_number=day_number, attendee_email=attendee_email))
+    event.add("sequence", sequence)
+    event.add("dtstamp", stamp)
+    event.add("dtstart", start)
+    event.add("dtend", end)
+    event.add("summary", summary)
+    event.add("location", location)
+    event.add(
+        "description",
+        _description(session, spans=spans, day_number=day_number, location=location, course_url=course_url),
+    )
+    event.add("url", course_url)
+    event.add("organizer", vCalAddress.new(provider["email"], cn=_one_line(provider["name"])))
+    event.add(
+        "attendee",
+        vCalAddress.new(
+            attendee_email.strip(),
+            cn=_one_line(attendee_name),
+            cutype="INDIVIDUAL",
+            role="REQ-PARTICIPANT",
+            rsvp=False,
+        ),
+    )
+    event.add("status", "CONFIRMED" if method == "REQUEST" else "CANCELLED")
+    event.add("transp", "OPAQUE")
+    if method == "REQUEST":
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", timedelta(days=-1))
+        alarm.add("description", f"Tomorrow: {summary}, {start:%H:%M}-{end:%H:%M}")
+        event.add_component(alarm)
+    cal.add_component(event)
     return cal.to_ical().decode("utf-8")
 
 
-def invite_attachment(*, session, attendee_email, attendee_name, method="REQUEST", sequence=None):
-    """The invite as an outbox attachment: {"filename", "mimetype", "method", "content"}."""
+def invite_attachment(*, method="REQUEST", **kwargs):
+    """The invite as an outbox attachment: {"filename", "mimetype", "method", "content"}. The
+    outbox sends it as the email's text/calendar body part (iMIP) and as a file."""
     method = method.upper()
-    content = invite(
-        session=session,
-        attendee_email=attendee_email,
-        attendee_name=attendee_name,
-        method=method,
-        sequence=sequence,
-    )
     return {
         "filename": "invite.ics" if method == "REQUEST" else "cancel.ics",
         "mimetype": "text/calendar",
         "method": method,
-        "content": content,
+        "content": invite(method=method, **kwargs),
     }
-
-
-def dropped_days_attachment(*, session, attendee_email, attendee_name, previous_days, sequence=None):
-    """When a session now has fewer days than `previous_days` (ISO start/end pairs), a CANCEL for
-    the events of the positions it no longer has; None otherwise. Day UIDs go by position, so the
-    remaining days are moved by the REQUEST and only the trailing positions are left over."""
-    current = len(session.days.all())
-    if len(previous_days) <= current:
-        return None
-    spans = [
-        (_local(datetime.fromisoformat(start)), _local(datetime.fromisoformat(end)))
-        for start, end in previous_days[current:]
-    ]
-    content = invite(
-        session=session,
-        attendee_email=attendee_email,
-        attendee_name=attendee_name,
-        method="CANCEL",
-        sequence=sequence,
-        spans=spans,
-        first_day=current + 1,
-    )
-    return {"filename": "cancel-days.ics", "mimetype": "text/calendar", "method": "CANCEL", "content": content}
 
 
 def event_uid(*, session, day_number, attendee_email):

@@ -14,10 +14,10 @@ import zlib
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
 from django.db import transaction
 from django.utils import timezone
 
+from core import business_hours
 from courses.models import Course
 
 from . import services
@@ -185,6 +185,11 @@ def _day_spans(course, first):
     return spans
 
 
+def _training_day(day):
+    """A working day (no weekend or bank holiday) outside 24-31 December, when no one trains."""
+    return business_hours.is_working_day(day) and not (day.month == 12 and day.day >= 24)
+
+
 def planned_sessions(today):
     """Every rota date from two days ahead to about three months ahead."""
     start, end = today + timedelta(days=FIRST_DAY), today + timedelta(days=WINDOW_DAYS)
@@ -220,14 +225,13 @@ def load_sessions(*, today=None):
         (session.course_id, session.venue_id, timezone.localtime(session.starts_at).date())
         for session in CourseSession.objects.filter(venue__in=venues.values())
     }
-    bank_holidays = holidays.country_holidays("GB", subdiv="ENG", years=[today.year, today.year + 1])
     new = []
     for item in planned_sessions(today):
         course, venue = courses.get(item["slug"]), venues[item["venue"]]
         if course is None or (course.pk, venue.pk, item["first"]) in existing:
             continue
         days = _day_spans(course, item["first"])
-        if any(start.date() in bank_holidays for start, _end in days):
+        if not all(_training_day(start.date()) for start, _end in days):
             continue
         session = services.session_create(
             course=course,

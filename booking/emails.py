@@ -5,13 +5,14 @@ administrator has written their own, in the admin (outbox.EmailTemplate).
 """
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
-from core.templatetags.uk import gbp, uk_date, uk_datetime, uk_span
+from core.templatetags.uk import gbp, uk_date, uk_datetime, uk_span, vat_percent
 from outbox import registry
 
 from .links import manage_url
-from .models import BookingStatus
+from .models import BookingStatus, SessionStatus
 
 BOOKING = {
     "reference": "The booking reference, for example K7PX3M9Q",
@@ -19,67 +20,90 @@ BOOKING = {
     "dates": "Each day of the session with its times, one a line",
     "first_day": "The first day's date, for example Tue 3 March 2026",
     "venue": "The venue's name and address, or 'Online (virtual classroom)'",
-    "venue_notes": "Access and parking notes for the venue",
+    "online": "'yes' when the session is a virtual classroom, empty otherwise",
+    "venue_notes": "Access and parking notes for the venue (empty for online sessions)",
+    "joining_link": "The virtual classroom link (online sessions only)",
     "organisation": "The booker's organisation",
     "booker_name": "The booker's name",
-    "manage_link": "The booker's link to see and change the booking",
+    "total_line": "The booking's current total: delegates, price, VAT and total including VAT",
+    "new_link_url": "The page where the booker can ask for a new manage link",
 }
 DELEGATE = {
     "delegate_name": "The delegate's name",
-    "joining_link": "The virtual classroom link (online sessions only)",
     "joining_instructions": "The session's joining instructions",
-    "adjustments": "The delegate's access needs, as given",
+    "adjustments": "The delegate's access needs, as the booker typed them",
 }
 MONEY = {
     "delegates": "The delegates, one a line",
     "delegate_count": "How many delegates",
     "price_per_delegate": "Price per delegate excluding VAT",
     "total_net": "Total excluding VAT",
-    "vat": "VAT at 20%",
+    "vat": "The VAT amount",
+    "vat_rate": "The VAT rate, for example 20%",
     "total_gross": "Total including VAT",
     "po_line": "The purchase order number, or 'PO to follow' with its deadline",
     "status_line": "What the booking's status means for the booker",
     "cancellation_terms": "The cancellation terms",
 }
-_manage = {"manage_link": BOOKING["manage_link"]}
-_booking_only = {k: v for k, v in BOOKING.items() if k != "manage_link"}
+MANAGE = {"manage_link": "The booker's private link to see and change the booking (revoked when a new one is sent)"}
+OTHER_DATES = {
+    "course_link": "The course's page, with its upcoming dates",
+    "other_dates": "Other upcoming dates of the course that take bookings, one a line",
+}
+CALENDAR_DAY = {
+    "day_number": "Which day of the course this invite is for, for example 2",
+    "day_count": "How many days the course has",
+    "day": "That day's date and times",
+}
+CHANGE = {
+    "what_changed": "What changed, in a sentence: the dates, the venue or both",
+    "previous_dates": "The dates before the change (empty when the dates did not change)",
+    "previous_venue": "The venue before the change (empty when the venue did not change)",
+}
 
 KINDS = {
-    "booking_confirmation": ("Booking confirmation (booker)", {**BOOKING, **MONEY}),
-    "joining_instructions": ("Joining instructions with calendar invite (delegate)", {**_booking_only, **DELEGATE}),
+    "booking_confirmation": ("Booking confirmation, for finance (booker)", {**BOOKING, **MONEY}),
+    "booking_manage_link": ("Private link to manage the booking (booker)", {**BOOKING, **MANAGE}),
+    "booking_changed": (
+        "Delegates changed: new list and total (booker)",
+        {**BOOKING, **MONEY, "change": "What changed, one line each"},
+    ),
+    "joining_instructions": ("Joining instructions with calendar invite (delegate)", {**BOOKING, **DELEGATE}),
+    "calendar_day": (
+        "Calendar invite for one more day of a multi-day course (delegate)",
+        {**BOOKING, **DELEGATE, **CALENDAR_DAY},
+    ),
+    "calendar_day_cancelled": (
+        "Calendar cancellation for one day of a multi-day course (delegate)",
+        {**BOOKING, **DELEGATE, **CALENDAR_DAY},
+    ),
     "delegate_reminder": (
         "Reminder before the course (delegate)",
-        {**_booking_only, **DELEGATE, "days_before": "How long until the course, e.g. '3 days'"},
+        {**BOOKING, **DELEGATE, "days_before": "How long until the course, e.g. '3 days'"},
     ),
     "session_changed": (
         "Session moved or venue changed (delegate, updated invite)",
-        {
-            **_booking_only,
-            **DELEGATE,
-            "previous_dates": "The dates before the change",
-            "previous_venue": "The venue before the change",
-        },
+        {**BOOKING, **DELEGATE, **CHANGE},
     ),
     "session_changed_booker": (
         "Session moved or venue changed (booker)",
-        {
-            **BOOKING,
-            "delegates": MONEY["delegates"],
-            "previous_dates": "The dates before the change",
-            "previous_venue": "The venue before the change",
-        },
+        {**BOOKING, "delegates": MONEY["delegates"], **CHANGE},
     ),
     "session_cancelled": (
         "Session cancelled (delegate, cancels the invite)",
-        {**_booking_only, "delegate_name": DELEGATE["delegate_name"], "reason": "Why the session was cancelled"},
+        {**BOOKING, "delegate_name": DELEGATE["delegate_name"], "reason": "Why the session was cancelled"},
     ),
     "session_cancelled_booker": (
         "Session cancelled (booker)",
-        {**_booking_only, "delegates": MONEY["delegates"], "reason": "Why the session was cancelled"},
+        {**BOOKING, **OTHER_DATES, "delegates": MONEY["delegates"], "reason": "Why the session was cancelled"},
     ),
     "delegate_cancelled": (
-        "Place cancelled or given to someone else (delegate, cancels the invite)",
-        {**_booking_only, "delegate_name": DELEGATE["delegate_name"]},
+        "Place cancelled (delegate, cancels the invite)",
+        {**BOOKING, "delegate_name": DELEGATE["delegate_name"]},
+    ),
+    "delegate_substituted": (
+        "Place passed to a colleague (delegate, cancels the invite)",
+        {**BOOKING, "delegate_name": DELEGATE["delegate_name"]},
     ),
     "booking_cancelled": (
         "Booking cancelled (booker)",
@@ -94,14 +118,15 @@ KINDS = {
         "Purchase order reminder (booker)",
         {
             **BOOKING,
+            **MANAGE,
             "po_deadline": "When the places are released without a PO",
-            "days_left": "How long until the deadline, e.g. '3 days' or '1 day'",
+            "days_left": "How long until the deadline, never rounded up, e.g. '2 days' or '20 hours'",
             "delegate_count": MONEY["delegate_count"],
         },
     ),
     "po_released": (
         "Places released: no purchase order (booker)",
-        {**BOOKING, "delegates": MONEY["delegates"]},
+        {**BOOKING, **OTHER_DATES, "delegates": MONEY["delegates"]},
     ),
 }
 
@@ -109,10 +134,11 @@ for _name, (_label, _placeholders) in KINDS.items():
     registry.register(_name, _label, _placeholders)
 
 
-CANCELLATION_TERMS = (
-    "You can cancel, substitute or add delegates free of charge through your manage link until booking "
-    "closes, 24 hours before the start. After that, please call us."
-)
+def cancellation_terms(session):
+    return (
+        "You can cancel, substitute or add delegates free of charge through your manage link until booking "
+        f"closes on {uk_datetime(session.booking_closes_at)}. After that, please call us."
+    )
 
 
 def _venue(session):
@@ -129,6 +155,8 @@ def _venue(session):
 
 def _venue_notes(session):
     venue = session.venue
+    if venue.is_online:
+        return ""
     return "\n".join(note for note in [venue.access_notes.strip(), venue.parking_notes.strip()] if note)
 
 
@@ -138,6 +166,20 @@ def dates_text(days):
 
 def session_days(session):
     return [(day.starts_at, day.ends_at) for day in session.days.all()]
+
+
+def total_line(booking, totals=None):
+    """The booking's current total as one line, for every email to the booker."""
+    totals = totals or booking.totals()
+    sum_text = (
+        f"{totals['delegates']} delegate{'s' if totals['delegates'] != 1 else ''} × {gbp(booking.price_per_delegate)}"
+        f" = {gbp(totals['net'])} + VAT {gbp(totals['vat'])} = {gbp(totals['gross'])} including VAT"
+    )
+    if booking.status == BookingStatus.CANCELLED:
+        return "Nothing to pay: this booking is cancelled."
+    if booking.status == BookingStatus.WAITLISTED:
+        return f"Nothing to pay while you are on the waiting list. If the places become yours: {sum_text}."
+    return f"Total: {sum_text}."
 
 
 def booking_placeholders(booking):
@@ -162,27 +204,66 @@ def booking_placeholders(booking):
         "dates": dates_text(session_days(session)),
         "first_day": uk_date(session.starts_at),
         "venue": _venue(session),
+        "online": "yes" if session.venue.is_online else "",
         "venue_notes": _venue_notes(session),
         "organisation": booking.organisation,
         "booker_name": booking.contact_name,
         "manage_link": manage_url(booking),
+        "new_link_url": settings.SITE_URL + reverse("booking:new_link"),
         "delegates": "\n".join(f"{d.name} ({d.email})" for d in delegates),
         "delegate_count": str(len(delegates)),
         "price_per_delegate": gbp(booking.price_per_delegate),
         "total_net": gbp(totals["net"]),
         "vat": gbp(totals["vat"]),
+        "vat_rate": vat_percent(),
         "total_gross": gbp(totals["gross"]),
+        "total_line": total_line(booking, totals),
         "po_line": po_line,
         "status_line": status_line,
-        "cancellation_terms": CANCELLATION_TERMS,
+        "cancellation_terms": cancellation_terms(session),
         "po_deadline": uk_datetime(booking.po_deadline) if booking.po_deadline else "",
         "joining_instructions": session.joining_instructions,
         "joining_link": session.venue.joining_link if session.venue.is_online else "",
     }
 
 
+def other_dates_placeholders(session, *, limit=5):
+    """The course's page and its other upcoming dates that take bookings, for emails that take
+    a place away (course cancelled, places released)."""
+    from .selectors import session_list_upcoming
+
+    others = (
+        session_list_upcoming(course=session.course.slug)
+        .filter(status=SessionStatus.SCHEDULED, booking_closes_at__gt=timezone.now())
+        .exclude(pk=session.pk)[:limit]
+    )
+    lines = []
+    for other in others:
+        seats = other.seats_remaining
+        where = "Online" if other.venue.is_online else other.venue.town
+        lines.append(
+            f"{uk_date(other.starts_at)}, {where}: "
+            + (f"{seats} seat{'s' if seats != 1 else ''} left" if seats > 0 else "fully booked, waiting list open")
+        )
+    return {
+        "course_link": settings.SITE_URL + session.course.get_absolute_url() + "#dates",
+        "other_dates": "\n".join(lines),
+    }
+
+
 def delegate_placeholders(booking, *, name, adjustments=""):
     return {**booking_placeholders(booking), "delegate_name": name, "adjustments": adjustments}
+
+
+def time_left_text(remaining):
+    """How long is left, never rounded up: "2 days" for 2 days 23 hours, "20 hours", "45 minutes"."""
+    seconds = max(int(remaining.total_seconds()), 0)
+    days, hours, minutes = seconds // 86400, seconds // 3600, seconds // 60
+    if days:
+        return days_text(days)
+    if hours:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
 def days_until(moment, now=None):

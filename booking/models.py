@@ -26,6 +26,10 @@ def new_reference():
     return "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
 
 
+def new_manage_key():
+    return secrets.token_urlsafe(9)
+
+
 class Venue(models.Model):
     name = models.CharField(max_length=150)
     is_online = models.BooleanField("online", default=False, help_text="A virtual classroom, not a building.")
@@ -222,6 +226,8 @@ class Booking(models.Model):
     terms_version = models.CharField(max_length=20)
     price_per_delegate = models.DecimalField(max_digits=8, decimal_places=2)
     cancelled_reason = models.CharField(max_length=300, blank=True)
+    # Part of the signed manage link: a new one revokes every link sent before (booking/links.py).
+    manage_key = models.CharField(max_length=20, default=new_manage_key, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -291,6 +297,7 @@ class BookingEvent(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         SESSION_CANCELLED = "session_cancelled", "Session cancelled"
         SESSION_CHANGED = "session_changed", "Session moved or venue changed"
+        LINK_REISSUED = "link_reissued", "New manage link sent"
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -304,3 +311,19 @@ class BookingEvent(models.Model):
 
     def __str__(self):
         return f"{self.booking.reference}: {self.get_kind_display()}"
+
+
+class CalendarInvite(models.Model):
+    """The last calendar message sent for one event UID (one delegate's day of a session).
+
+    Calendars ignore an update whose SEQUENCE is not higher than the last they saw for the UID,
+    so each message sent takes the next number from here: a delegate removed (CANCEL) and added
+    back (REQUEST) never gets a lower or equal sequence."""
+
+    uid = models.CharField(max_length=255, unique=True)
+    sequence = models.PositiveIntegerField()
+    method = models.CharField(max_length=10)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.uid} #{self.sequence} {self.method}"

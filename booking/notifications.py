@@ -4,19 +4,28 @@ Every booking service records a BookingEvent and passes it to booking_event() in
 transaction; the emails become outbox rows in that same transaction and are sent after commit.
 """
 
-import math
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from django.conf import settings
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
+from core.templatetags.uk import uk_span
 from outbox.services import Email, email_queue_many
 
-from .calendar import dropped_days_attachment, invite_attachment
-from .emails import booking_placeholders, days_text, days_until, reply_to
-from .models import SEAT_HOLDING, Booking, BookingEvent, BookingStatus
+from .calendar import event_uid, invite_attachment, session_spans
+from .emails import (
+    booking_placeholders,
+    days_text,
+    days_until,
+    other_dates_placeholders,
+    reply_to,
+    time_left_text,
+)
+from .models import SEAT_HOLDING, Booking, BookingEvent, BookingStatus, CalendarInvite
 
 _suppressed = ContextVar("booking_notifications_suppressed", default=False)
 _batch = ContextVar("booking_notifications_batch", default=None)
@@ -38,20 +47,28 @@ def batch():
     if _batch.get() is not None:
         yield
         return
-    collected = []
+    collected = _Batch()
     token = _batch.set(collected)
     try:
         yield
     finally:
         _batch.reset(token)
-    email_queue_many(collected)
+    _number_invites(collected.emails)
+    email_queue_many(collected.emails)
+
+
+@dataclass
+class _Batch:
+    emails: list = field(default_factory=list)
+    other_dates: dict = field(default_factory=dict)  # session pk -> placeholders, read once
 
 
 def _queue(emails):
     collected = _batch.get()
     if collected is not None:
-        collected.extend(emails)
+        collected.emails.extend(emails)
     else:
+        _number_invites(emails)
         email_queue_many(emails)
 
 
@@ -61,12 +78,73 @@ def booking_event(event):
     _queue(emails_for_event(event))
 
 
+# Calendar invites --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Invite:
+    """One day's calendar message for one delegate. Its SEQUENCE is given when the emails are
+    queued, from the last one sent for the same UID (see CalendarInvite)."""
+
+    session: object
+    attendee_email: str
+    attendee_name: str
+    method: str
+    day_number: int
+    spans: list | None = None  # None: the session's own days; else the days it used to have
+
+    @property
+    def uid(self):
+        return event_uid(session=self.session, day_number=self.day_number, attendee_email=self.attendee_email)
+
+
+def _number_invites(emails):
+    """Turn each _Invite into its .ics with the next SEQUENCE for its UID: one read and one
+    write for all the emails, however many delegates."""
+    pending = [
+        (email, index, spec)
+        for email in emails
+        for index, spec in enumerate(email.attachments)
+        if isinstance(spec, _Invite)
+    ]
+    if not pending:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        known = {
+            row.uid: row
+            for row in CalendarInvite.objects.select_for_update().filter(uid__in={spec.uid for _, _, spec in pending})
+        }
+        new = {}
+        for email, index, spec in pending:
+            row = known.get(spec.uid) or new.get(spec.uid)
+            if row is None:
+                # The first message for this UID; older invites went out with the session's number.
+                row = new[spec.uid] = CalendarInvite(uid=spec.uid, sequence=spec.session.ics_sequence)
+            else:
+                row.sequence += 1
+            row.method, row.updated_at = spec.method, now
+            email.attachments[index] = invite_attachment(
+                session=spec.session,
+                attendee_email=spec.attendee_email,
+                attendee_name=spec.attendee_name,
+                method=spec.method,
+                sequence=row.sequence,
+                day_number=spec.day_number,
+                spans=spec.spans,
+            )
+        CalendarInvite.objects.bulk_create(new.values(), batch_size=500)
+        if known:
+            CalendarInvite.objects.bulk_update(known.values(), ["sequence", "method", "updated_at"], batch_size=500)
+
+
 class _Builder:
     def __init__(self, event):
         self.event = event
         self.booking = event.booking
         self.emails = []
         self._placeholders = None
+        self._spans = None
 
     @property
     def placeholders(self):
@@ -74,53 +152,62 @@ class _Builder:
             self._placeholders = booking_placeholders(self.booking)
         return self._placeholders
 
-    def to_booker(self, kind, **extra):
+    @property
+    def spans(self):
+        if self._spans is None:
+            self._spans = session_spans(self.booking.session)
+        return self._spans
+
+    def _email(self, kind, to, key, placeholders, attachments=()):
         self.emails.append(
             Email(
                 kind=kind,
-                to=[self.booking.contact_email],
-                unique_key=f"{kind}:event-{self.event.pk}",
-                placeholders={**self.placeholders, **extra},
+                to=[to],
+                unique_key=key,
+                placeholders=placeholders,
+                attachments=list(attachments),
                 booking=self.booking,
                 reply_to=reply_to(),
             )
         )
 
+    def to_booker(self, kind, **extra):
+        key = f"{kind}:event-{self.event.pk}"
+        self._email(kind, self.booking.contact_email, key, {**self.placeholders, **extra})
+
     def to_delegate(self, kind, *, name, email, adjustments="", method=None, **extra):
-        attachments = []
+        """One email to a delegate. With a calendar `method`, it carries day 1's invite, and each
+        further day of the course goes in a message of its own: Outlook reads one VEVENT a message."""
         session = self.booking.session
-        if method:
-            attachments.append(
-                invite_attachment(
-                    session=session,
-                    attendee_email=email,
-                    attendee_name=name,
-                    method=method,
-                    sequence=session.ics_sequence + (1 if method == "CANCEL" else 0),
-                )
-            )
+        placeholders = {**self.placeholders, "delegate_name": name, "adjustments": adjustments, **extra}
+        key = f"{kind}:event-{self.event.pk}:{email.lower()}"
+        if not method:
+            self._email(kind, email, key, placeholders)
+            return
+        invites = [_Invite(session, email, name, method, n) for n in range(1, len(self.spans) + 1)]
+        self._email(kind, email, key, placeholders, invites[:1])
+        for invite in invites[1:]:
+            self._day_email(invite, placeholders, self.spans)
         if method == "REQUEST" and self.event.data.get("previous_days"):
-            # The session lost days: cancel the calendar entries of the days it no longer has.
-            dropped = dropped_days_attachment(
-                session=session,
-                attendee_email=email,
-                attendee_name=name,
-                previous_days=self.event.data["previous_days"],
-                sequence=session.ics_sequence,
-            )
-            if dropped:
-                attachments.append(dropped)
-        self.emails.append(
-            Email(
-                kind=kind,
-                to=[email],
-                unique_key=f"{kind}:event-{self.event.pk}:{email.lower()}",
-                placeholders={**self.placeholders, "delegate_name": name, "adjustments": adjustments, **extra},
-                attachments=attachments,
-                booking=self.booking,
-                reply_to=reply_to(),
-            )
-        )
+            self._dropped_days(name=name, email=email, placeholders=placeholders)
+
+    def _day_email(self, invite, placeholders, spans):
+        kind = "calendar_day" if invite.method == "REQUEST" else "calendar_day_cancelled"
+        start, end = spans[invite.day_number - 1]
+        day = {"day_number": str(invite.day_number), "day_count": str(len(spans)), "day": uk_span(start, end)}
+        key = f"{kind}:event-{self.event.pk}:{invite.attendee_email.lower()}:day-{invite.day_number}"
+        self._email(kind, invite.attendee_email, key, {**placeholders, **day}, [invite])
+
+    def _dropped_days(self, *, name, email, placeholders):
+        """The session now has fewer days: cancel the calendar entries of the days it no longer
+        has. Day UIDs go by position, so the trailing positions are the ones left over."""
+        previous = [
+            (datetime.fromisoformat(start), datetime.fromisoformat(end))
+            for start, end in self.event.data["previous_days"]
+        ]
+        for n in range(len(self.spans) + 1, len(previous) + 1):
+            invite = _Invite(self.booking.session, email, name, "CANCEL", n, spans=previous)
+            self._day_email(invite, placeholders, previous)
 
     def to_delegates(self, kind, *, method=None, **extra):
         for delegate in self.booking.delegates.all():
@@ -139,6 +226,22 @@ class _Builder:
         )
 
 
+def _change_placeholders(data):
+    """What a session change notice says changed: only what did."""
+    dates_moved = data.get("dates_changed", True)
+    venue_moved = data.get("venue_changed", True)
+    what = {
+        (True, True): "The dates and the venue have changed.",
+        (True, False): "The dates or times have changed; the venue is the same.",
+        (False, True): "The venue has changed; the dates and times are the same.",
+    }.get((dates_moved, venue_moved), "The arrangements have changed.")
+    return {
+        "what_changed": what,
+        "previous_dates": data.get("previous_dates", "") if dates_moved else "",
+        "previous_venue": data.get("previous_venue", "") if venue_moved else "",
+    }
+
+
 def emails_for_event(event):
     K = BookingEvent.Kind
     out = _Builder(event)
@@ -147,43 +250,66 @@ def emails_for_event(event):
 
     if event.kind == K.CREATED:
         out.to_booker("booking_confirmation")
+        out.to_booker("booking_manage_link")
         out.to_delegates("joining_instructions", method="REQUEST")
     elif event.kind == K.WAITLISTED:
         out.to_booker("waitlist_joined")
+        out.to_booker("booking_manage_link")
     elif event.kind == K.PROMOTED:
         out.to_booker("waitlist_promoted")
         out.to_delegates("joining_instructions", method="REQUEST")
     elif event.kind == K.PO_ADDED:
         out.to_booker("booking_confirmation")
+    elif event.kind == K.LINK_REISSUED:
+        out.to_booker("booking_manage_link")
     elif event.kind == K.PO_EXPIRED:
-        out.to_booker("po_released")
+        out.to_booker("po_released", **_other_dates(booking.session))
         out.to_delegates("delegate_cancelled", method="CANCEL")
-    elif event.kind == K.DELEGATE_ADDED and booking.holds_seats:
-        delegate = booking.delegates.filter(email__iexact=data["email"]).first()
-        if delegate:
-            out.invite(delegate)
-    elif event.kind == K.DELEGATE_REMOVED and booking.holds_seats:
-        out.to_delegate("delegate_cancelled", name=data["name"], email=data["email"], method="CANCEL")
-    elif event.kind == K.DELEGATE_SUBSTITUTED and booking.holds_seats:
-        out.to_delegate("delegate_cancelled", name=data["old"]["name"], email=data["old"]["email"], method="CANCEL")
-        delegate = booking.delegates.filter(pk=data["delegate_id"]).first()
-        if delegate:
-            out.invite(delegate)
+    elif event.kind == K.DELEGATE_ADDED:
+        out.to_booker("booking_changed", change=event.description)
+        if booking.holds_seats:
+            added = {email.lower() for email in data.get("emails", [data.get("email", "")])}
+            for delegate in booking.delegates.all():
+                if delegate.email.lower() in added:
+                    out.invite(delegate)
+    elif event.kind == K.DELEGATE_REMOVED:
+        out.to_booker("booking_changed", change=event.description)
+        if booking.holds_seats:
+            out.to_delegate("delegate_cancelled", name=data["name"], email=data["email"], method="CANCEL")
+    elif event.kind == K.DELEGATE_SUBSTITUTED:
+        out.to_booker("booking_changed", change=event.description)
+        if booking.holds_seats:
+            out.to_delegate(
+                "delegate_substituted", name=data["old"]["name"], email=data["old"]["email"], method="CANCEL"
+            )
+            delegate = booking.delegates.filter(pk=data["delegate_id"]).first()
+            if delegate:
+                out.invite(delegate)
     elif event.kind == K.CANCELLED:
         out.to_booker("booking_cancelled", reason=booking.cancelled_reason)
         if had_seats:
             out.to_delegates("delegate_cancelled", method="CANCEL")
     elif event.kind == K.SESSION_CANCELLED:
         reason = booking.session.cancelled_reason
-        out.to_booker("session_cancelled_booker", reason=reason)
+        out.to_booker("session_cancelled_booker", reason=reason, **_other_dates(booking.session))
         if had_seats:
             out.to_delegates("session_cancelled", method="CANCEL", reason=reason)
     elif event.kind == K.SESSION_CHANGED:
-        changes = {"previous_dates": data.get("previous_dates", ""), "previous_venue": data.get("previous_venue", "")}
+        changes = _change_placeholders(data)
         out.to_booker("session_changed_booker", **changes)
         if booking.holds_seats:
             out.to_delegates("session_changed", method="REQUEST", **changes)
     return out.emails
+
+
+def _other_dates(session):
+    """Other dates of the course, read once per session however many bookings a batch has."""
+    collected = _batch.get()
+    if collected is None:
+        return other_dates_placeholders(session)
+    if session.pk not in collected.other_dates:
+        collected.other_dates[session.pk] = other_dates_placeholders(session)
+    return collected.other_dates[session.pk]
 
 
 # Scheduled emails ---------------------------------------------------------------------------------
@@ -251,7 +377,7 @@ def po_reminders_queue(*, now=None):
                 unique_key=f"po_reminder:booking-{booking.pk}:{window}d:{booking.po_deadline.isoformat()}",
                 placeholders={
                     **booking_placeholders(booking),
-                    "days_left": days_text(math.ceil(remaining.total_seconds() / 86400)),
+                    "days_left": time_left_text(remaining),
                 },
                 booking=booking,
                 reply_to=reply_to(),
@@ -259,3 +385,35 @@ def po_reminders_queue(*, now=None):
         )
     with transaction.atomic():
         return email_queue_many(emails)
+
+
+def session_cancel_preview(sessions, reason=""):
+    """What cancelling these sessions will send, for the office's confirmation page: how many
+    bookers and delegates are emailed, and the booker's email as the first of them will read it."""
+    from outbox import rendering
+
+    bookings = Booking.objects.filter(session__in=sessions).exclude(status=BookingStatus.CANCELLED)
+    delegates = bookings.filter(status__in=SEAT_HOLDING).aggregate(n=models.Count("delegates"))["n"]
+    sample = (
+        bookings.select_related("session__course", "session__venue")
+        .prefetch_related("delegates", "session__days")
+        .order_by("session__starts_at", "created_at")
+        .first()
+    )
+    counts = [
+        f"{len(bookings)} booking{'s' if len(bookings) != 1 else ''} will be cancelled: "
+        f"{len(bookings)} booker{'s' if len(bookings) != 1 else ''} and {delegates} delegate{'s' if delegates != 1 else ''} "
+        "with places will be emailed, and the delegates' calendar entries cancelled."
+    ]
+    preview = {"preview_title": "What will be sent", "preview_counts": counts}
+    if sample is not None:
+        placeholders = {
+            **booking_placeholders(sample),
+            **other_dates_placeholders(sample.session),
+            "reason": reason,
+        }
+        subject, text, _html = rendering.render("session_cancelled_booker", placeholders)
+        preview["preview_email"] = {"subject": subject, "text": text}
+    else:
+        preview["preview_counts"] = ["No one has booked: no emails will be sent."]
+    return preview

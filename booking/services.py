@@ -16,6 +16,8 @@ from django.db.models import Count, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core import business_hours
+
 from . import notifications
 from .models import (
     SEAT_HOLDING,
@@ -26,6 +28,7 @@ from .models import (
     Delegate,
     SessionDay,
     SessionStatus,
+    new_manage_key,
     new_reference,
 )
 
@@ -97,10 +100,18 @@ def seats_remaining(session):
 
 
 def _po_deadline(session, now):
-    """PO_HOLD_DAYS from now, never later than booking close. A booking promoted after booking
-    has closed (when an expired hold frees its seats) is held until the session starts."""
-    deadline = min(now + timedelta(days=settings.PO_HOLD_DAYS), session.booking_closes_at)
-    return deadline if deadline > now else session.starts_at
+    """When "PO to follow" places are released: close of business (17:00 on a working day) at
+    most PO_HOLD_DAYS from now and no later than booking close, so a finance team has working
+    hours to act and the deadline never falls at night, at a weekend or on a bank holiday.
+
+    When no close of business is left before booking closes, booking close itself; a booking
+    promoted after booking has closed (an expired hold freed its seats) is held until the start.
+    """
+    limit = min(now + timedelta(days=settings.PO_HOLD_DAYS), session.booking_closes_at)
+    deadline = business_hours.last_close_at_or_before(limit)
+    if deadline > now:
+        return deadline
+    return limit if limit > now else session.starts_at
 
 
 def _record(booking, kind, description, *, actor, **data):
@@ -290,6 +301,8 @@ def session_schedule_changed(*, session, previous, actor="staff"):
                 previous_dates=previous["dates"],
                 previous_venue=previous["venue"],
                 previous_days=previous["days"],
+                dates_changed=current["days"] != previous["days"],
+                venue_changed=current["venue_id"] != previous["venue_id"],
             )
     return True
 
@@ -471,10 +484,14 @@ def booking_add_delegates(*, booking, delegates, actor="booker", by_staff=False)
         row.booking = booking
     Delegate.objects.bulk_create(rows)
     booking.save(update_fields=["updated_at"])
-    for row in rows:
-        _record(
-            booking, BookingEvent.Kind.DELEGATE_ADDED, f"Added {row.name} <{row.email}>.", actor=actor, email=row.email
-        )
+    # One event for the whole change, so the booker gets one notice with the new list and total.
+    _record(
+        booking,
+        BookingEvent.Kind.DELEGATE_ADDED,
+        "Added " + ", ".join(f"{row.name} <{row.email}>" for row in rows) + ".",
+        actor=actor,
+        emails=[row.email for row in rows],
+    )
     return booking
 
 
@@ -532,6 +549,21 @@ def booking_substitute_delegate(*, booking, delegate_id, replacement, actor="boo
         old=old,
         new={"name": new.name, "email": new.email},
         delegate_id=delegate.pk,
+    )
+    return booking
+
+
+@transaction.atomic
+def booking_new_manage_link(*, booking, actor="booker"):
+    """Send the booker a new manage link; every link sent before stops working."""
+    booking = Booking.objects.select_for_update().select_related("session__course", "session__venue").get(pk=booking.pk)
+    booking.manage_key = new_manage_key()
+    booking.save(update_fields=["manage_key", "updated_at"])
+    _record(
+        booking,
+        BookingEvent.Kind.LINK_REISSUED,
+        f"New manage link sent to {booking.contact_email}; earlier links no longer work.",
+        actor=actor,
     )
     return booking
 

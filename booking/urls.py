@@ -6,6 +6,8 @@ app_name = "booking"
 urlpatterns = [
     path("book/<int:session_id>/", views.book, name="book"),
     path("book/<int:session_id>/review/", views.review, name="review"),
+    path("bookings/new-link/", views.new_link, name="new_link"),
+    path("bookings/new-link/sent/", views.link_sent, name="link_sent"),
     path("bookings/<str:token>/confirmed/", views.confirmed, name="confirmed"),
     path("bookings/<str:token>/", views.manage, name="manage"),
     path("bookings/<str:token>/po/", views.manage_add_po, name="add_po"),
@@ -15,4 +17,5 @@ urlpatterns = [
     ),
     path("bookings/<str:token>/delegates/<int:delegate_id>/substitute/", views.manage_substitute, name="substitute"),
     path("bookings/<str:token>/cancel/", views.manage_cancel, name="cancel"),
+    path("bookings/<str:token>/new-link/", views.manage_new_link, name="manage_new_link"),
 ]

@@ -22,13 +22,28 @@ class ReadOnlyTabularInline(admin.TabularInline):
 
 
 def action_form_page(
-    modeladmin, request, objects, *, form_class, title, intro, button, action, template="admin/action_form.html"
+    modeladmin,
+    request,
+    objects,
+    *,
+    form_class,
+    title,
+    intro,
+    button,
+    action,
+    template="admin/action_form.html",
+    preview=None,
 ):
     """The intermediate page of a bulk action that needs input (a reason, an owner). Returns the
-    cleaned data once submitted and valid, or the page to show (again, with errors)."""
+    cleaned data once submitted and valid, or the page to show (again, with errors).
+
+    `preview(form)` gives extra context showing what the action will do with what was typed;
+    the page then has a "Preview" button beside the confirming one."""
     if request.POST.get("post") == "yes":
         form = form_class(request.POST)
-        if form.is_valid():
+        if preview and request.POST.get("preview"):
+            form.is_valid()  # show the preview with what was typed, and any errors
+        elif form.is_valid():
             return form.cleaned_data
     else:
         form = form_class()
@@ -44,6 +59,7 @@ def action_form_page(
         "opts": opts,
         "action_checkbox_name": ACTION_CHECKBOX_NAME,
         "changelist_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"),
+        **(preview(form) if preview else {}),
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, template, context)

@@ -13,10 +13,10 @@ import smtplib
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.message import SafeMIMEText
 from django.db import transaction
 from django.utils import timezone
 
@@ -131,8 +131,30 @@ def _claim(pk):
         return row
 
 
+class _Message(EmailMultiAlternatives):
+    """An email whose calendar, if any, is an iMIP body part (RFC 6047): text/calendar with its
+    METHOD beside the text and HTML in multipart/alternative, which Outlook and Gmail show as a
+    meeting request. The same content is attached as a file too, for clients that want one."""
+
+    def __init__(self, *args, calendar_method="REQUEST", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calendar_method = calendar_method
+
+    def _create_mime_attachment(self, content, mimetype):
+        if mimetype == "text/calendar":
+            part = SafeMIMEText(content, "calendar", "utf-8")
+            part.set_param("method", self.calendar_method)
+            return part
+        return super()._create_mime_attachment(content, mimetype)
+
+
 def _message(row, connection):
-    message = EmailMultiAlternatives(
+    calendars = [a for a in row.attachments if a.get("mimetype") == "text/calendar"]
+    if len(calendars) > 1:
+        # Calendar clients read one METHOD a message; booking/notifications.py sends one a day.
+        raise ValueError(f"email {row.pk} has {len(calendars)} calendar parts; one at most")
+    calendar = calendars[0] if calendars else None
+    message = _Message(
         subject=row.subject,
         body=row.body_text,
         from_email=row.from_email,
@@ -140,17 +162,17 @@ def _message(row, connection):
         reply_to=row.reply_to or None,
         connection=connection,
         headers={"X-Outbox-Id": str(row.pk), "X-Email-Kind": row.kind, **row.headers},
+        calendar_method=(calendar or {}).get("method", "REQUEST"),
     )
     if row.body_html:
         message.attach_alternative(row.body_html, "text/html")
+    if calendar:
+        message.attach_alternative(calendar["content"], "text/calendar")
+        # The file copy as application/ics, as Google sends it, so no client takes it for a
+        # second invite.
+        message.attach(calendar["filename"], calendar["content"].encode("utf-8"), "application/ics")
     for attachment in row.attachments:
-        if attachment.get("mimetype") == "text/calendar":
-            # Calendar clients read the method from the part's content type.
-            part = MIMEText(attachment["content"], "calendar", "utf-8")
-            part.set_param("method", attachment.get("method", "REQUEST"))
-            part.add_header("Content-Disposition", "attachment", filename=attachment["filename"])
-            message.attach(part)
-        else:
+        if attachment is not calendar:
             message.attach(attachment["filename"], attachment["content"], attachment.get("mimetype"))
     return message
 

@@ -57,7 +57,7 @@ class BookingAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-pk"]
     date_hierarchy = "created_at"
     inlines = [DelegateInline, BookingEventInline]
-    actions = ["cancel_bookings"]
+    actions = ["cancel_bookings", "send_new_manage_link"]
     readonly_fields = [
         "reference",
         "session_link",
@@ -186,3 +186,13 @@ class BookingAdmin(admin.ModelAdmin):
         if refused:
             self.message_user(request, "Not cancelled: " + "; ".join(refused), messages.WARNING)
         return None
+
+    @admin.action(description="Email the booker a new manage link (old links stop working)", permissions=["change"])
+    def send_new_manage_link(self, request, queryset):
+        bookings = list(queryset)
+        for booking in bookings:
+            services.booking_new_manage_link(booking=booking, actor=staff_actor(request))
+        self.message_user(
+            request,
+            f"New manage links emailed to {len(bookings)} booker(s); the links they had before no longer work.",
+        )

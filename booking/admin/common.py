@@ -41,14 +41,29 @@ def model_fields_changed(form):
 
 
 class ReasonForm(forms.Form):
-    reason = forms.CharField(max_length=300, required=False, help_text="Optional. Recorded in each booking's history.")
+    reason = forms.CharField(
+        label="Reason, sent to the customers",
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Optional. Sent to the customers in the cancellation email, word for word, and recorded in "
+        "each booking's history.",
+    )
 
 
-def confirm_with_reason(modeladmin, request, queryset, *, title, intro, button, action):
+def confirm_with_reason(modeladmin, request, queryset, *, title, intro, button, action, preview=None):
     """The intermediate page of a cancelling action. Returns the cleaned reason once confirmed,
     or a response to show (the page itself, or the page again with errors)."""
     data = action_form_page(
-        modeladmin, request, queryset, form_class=ReasonForm, title=title, intro=intro, button=button, action=action
+        modeladmin,
+        request,
+        queryset,
+        form_class=ReasonForm,
+        title=title,
+        intro=intro,
+        button=button,
+        action=action,
+        preview=preview,
     )
     return data["reason"] if isinstance(data, dict) else data
 

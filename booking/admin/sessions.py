@@ -16,7 +16,7 @@ from django.utils.safestring import mark_safe
 
 from core.admin import ReadOnlyTabularInline
 
-from .. import selectors, services
+from .. import notifications, selectors, services
 from ..models import SEAT_HOLDING, Booking, BookingStatus, CourseSession, SessionDay, SessionStatus
 from .common import confirm_with_reason, csv_cell, model_fields_changed, po_summary, staff_actor, uk_datetime, uk_span
 
@@ -253,10 +253,13 @@ class CourseSessionAdmin(admin.ModelAdmin):
             request,
             sessions,
             title="Cancel sessions",
-            intro="These sessions and every active booking on them will be cancelled. "
-            "Each booking's history records the cancellation and the reason.",
-            button="Yes, cancel the sessions and their bookings",
+            intro="These sessions and every active booking on them will be cancelled. Every booker and every "
+            "delegate with a place is emailed at once; each booking's history records the cancellation and the reason.",
+            button="Yes, cancel the sessions and email everyone",
             action="cancel_sessions",
+            preview=lambda form: notifications.session_cancel_preview(
+                sessions, (form.cleaned_data or {}).get("reason", "") if form.is_bound else ""
+            ),
         )
         if not isinstance(reason, str):
             return reason

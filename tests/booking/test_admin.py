@@ -1,6 +1,7 @@
 """The office's admin: pages open, actions call the services, and seat rules hold in forms."""
 
 import csv
+import html
 import io
 from datetime import timedelta
 from decimal import Decimal
@@ -260,7 +261,7 @@ def test_cancel_sessions_action_cancels_the_session_and_its_bookings(admin_clien
     bookings = [make_booking(session, count=2), make_booking(session, count=1, po_to_follow=True)]
     page = run_action(admin_client, SESSIONS, "cancel_sessions", [session])
     assert page.status_code == 200
-    assert "Yes, cancel the sessions and their bookings" in page.content.decode()
+    assert "Yes, cancel the sessions and email everyone" in page.content.decode()
     assert CourseSession.objects.get(pk=session.pk).status == SessionStatus.SCHEDULED
 
     response = run_action(admin_client, SESSIONS, "cancel_sessions", [session], post="yes", reason="Trainer unwell")
@@ -275,6 +276,25 @@ def test_cancel_sessions_action_cancels_the_session_and_its_bookings(admin_clien
         assert "Trainer unwell" in event.description
     messages = [str(m) for m in admin_client.get(SESSIONS).context["messages"]]
     assert "Cancelled 1 session(s) and 2 booking(s)." in messages
+
+
+def test_cancelling_a_session_says_who_will_be_emailed_and_previews_the_message(admin_client, session):
+    make_booking(session, count=2)
+    make_booking(session, count=1, po_to_follow=True)
+    make_booking(session, count=1, join_waitlist=False)
+    page = run_action(admin_client, SESSIONS, "cancel_sessions", [session]).content.decode()
+    assert "3 bookings will be cancelled: 3 bookers and 4 delegates with places will be emailed" in page
+    assert "Reason, sent to the customers" in page
+    assert "Sent to the customers in the cancellation email" in page
+    assert "Subject: Course cancelled: De-escalation Skills" in html.unescape(page).replace("<strong>", "").replace(
+        "</strong>", ""
+    )
+    preview = run_action(
+        admin_client, SESSIONS, "cancel_sessions", [session], post="yes", preview="1", reason="Trainer unwell"
+    )
+    assert preview.status_code == 200  # a preview, not the cancellation
+    assert "Trainer unwell" in preview.content.decode()
+    assert CourseSession.objects.get(pk=session.pk).status == SessionStatus.SCHEDULED
 
 
 def test_export_delegates_is_a_sign_in_sheet_of_seat_holders(admin_client, session):

@@ -34,6 +34,19 @@ def ics(session, email=EMAIL, name="Pat Delegate", **kwargs):
     return invite(session=session, attendee_email=email, attendee_name=name, **kwargs)
 
 
+def all_events(session, **kwargs):
+    """Each day's message, each with exactly one VEVENT (Outlook reads no more than one)."""
+    found = []
+    for n in range(1, session.days.count() + 1):
+        [event] = events(ics(session, day_number=n, **kwargs))
+        found.append(event)
+    return found
+
+
+def all_uids(session, **kwargs):
+    return [str(event["UID"]) for event in all_events(session, **kwargs)]
+
+
 def session_on(*days, venue=None, **kwargs):
     """A session with the given (start, end) days, through the real service."""
     return session_create(
@@ -58,9 +71,9 @@ def test_request_is_a_calendar_with_method_prodid_version_and_crlf():
     assert event["STATUS"] == "CONFIRMED"
 
 
-def test_one_event_per_day_in_order_with_day_n_of_n():
+def test_one_message_per_day_each_with_one_event_in_order_with_day_n_of_n():
     session = make_session(days=3)
-    found = events(ics(session))
+    found = all_events(session)
     assert len(found) == 3
     days = list(session.days.order_by("starts_at"))
     for n, (event, day) in enumerate(zip(found, days, strict=True), start=1):
@@ -77,12 +90,12 @@ def test_single_day_summary_is_the_course_title():
 
 def test_uids_are_stable_and_differ_per_attendee_day_and_session():
     session, other_session = make_session(days=3), make_session(days=3)
-    first = uids(ics(session))
-    assert first == uids(ics(session))  # same inputs, same UIDs
-    assert uids(ics(session, email="  pat.delegate@example.org ")) == first  # address case and spaces ignored
+    first = all_uids(session)
+    assert first == all_uids(session)  # same inputs, same UIDs
+    assert all_uids(session, email="  pat.delegate@example.org ") == first  # address case and spaces ignored
     assert len(set(first)) == 3  # one per day
-    assert set(first).isdisjoint(uids(ics(session, email="someone.else@example.org")))
-    assert set(first).isdisjoint(uids(ics(other_session)))
+    assert set(first).isdisjoint(all_uids(session, email="someone.else@example.org"))
+    assert set(first).isdisjoint(all_uids(other_session))
     for uid in first:
         assert "@" in uid and uid.startswith(f"session-{session.pk}-day-")
         assert "pat.delegate" not in uid.lower() and "example.org" not in uid.lower()
@@ -121,7 +134,7 @@ def test_a_session_across_the_clock_change_keeps_0930_local_each_day():
         (london(2027, 3, 26, 9, 30), london(2027, 3, 26, 16, 30)),
         (london(2027, 3, 29, 9, 30), london(2027, 3, 29, 16, 30)),
     )
-    found = events(ics(session))
+    found = all_events(session)
     assert [e.start.astimezone(UTC).hour for e in found] == [9, 8]
     assert {e.start.astimezone(LONDON).strftime("%H:%M") for e in found} == {"09:30"}
 
@@ -150,31 +163,24 @@ def test_the_uk_rule_in_the_vtimezone_matches_tzdata_for_years_ahead():
         moment += timedelta(hours=1)
 
 
-def test_sequence_follows_the_session_and_the_override():
+def test_sequence_is_the_one_given():
     session = make_session(days=2)
-    assert {e["SEQUENCE"] for e in events(ics(session))} == {0}
-    session.ics_sequence = 3
-    session.save(update_fields=["ics_sequence"])
-    session.refresh_from_db()
-    assert {e["SEQUENCE"] for e in events(ics(session))} == {3}
-    assert {e["SEQUENCE"] for e in events(ics(session, sequence=7))} == {7}
+    assert {e["SEQUENCE"] for e in all_events(session)} == {0}
+    assert {e["SEQUENCE"] for e in all_events(session, sequence=7)} == {7}
 
 
 def test_cancel_has_status_cancelled_same_uids_and_no_alarm():
     session = make_session(days=2)
-    request = ics(session)
-    cancel = ics(session, method="CANCEL", sequence=1)
-    cal = parse(cancel)
-    assert cal["METHOD"] == "CANCEL"
-    assert uids(cancel) == uids(request)
-    for event in cal.walk("VEVENT"):
+    assert all_uids(session, method="CANCEL", sequence=1) == all_uids(session)
+    assert parse(ics(session, method="CANCEL", sequence=1))["METHOD"] == "CANCEL"
+    for event in all_events(session, method="CANCEL", sequence=1):
         assert event["STATUS"] == "CANCELLED"
         assert event["SEQUENCE"] == 1
         assert event.walk("VALARM") == []
 
 
 def test_request_has_an_alarm_the_day_before():
-    for event in events(ics(make_session(days=2))):
+    for event in all_events(make_session(days=2)):
         [alarm] = event.walk("VALARM")
         assert alarm["ACTION"] == "DISPLAY"
         assert alarm["TRIGGER"].dt == timedelta(days=-1)
@@ -231,7 +237,7 @@ def test_multi_day_description_lists_every_day():
         (london(2027, 3, 26, 9, 30), london(2027, 3, 26, 16, 30)),
         (london(2027, 3, 29, 9, 30), london(2027, 3, 29, 16, 30)),
     )
-    second = events(ics(session))[1]
+    second = all_events(session)[1]
     description = str(second["DESCRIPTION"])
     assert "Day 2 of 2: Mon 29 March 2027, 09:30-16:30" in description
     assert "Fri 26 March 2027, 09:30-16:30" in description
@@ -250,9 +256,22 @@ def test_attachment_for_the_outbox():
     assert uids(cancel["content"]) == uids(request["content"])
 
 
-def test_unknown_method_is_refused():
+def test_unknown_method_and_day_are_refused():
     with pytest.raises(ValueError):
         ics(make_session(), method="PUBLISH")
+    with pytest.raises(ValueError):
+        ics(make_session(days=2), day_number=3)
+
+
+def test_a_dropped_day_is_cancelled_from_the_days_the_session_used_to_have():
+    session = make_session(days=3)
+    previous = [(day.starts_at, day.ends_at) for day in session.days.all()]
+    third_uid = all_uids(session)[2]
+    session.days.order_by("starts_at").last().delete()
+    [event] = events(ics(session, method="CANCEL", day_number=3, spans=previous, sequence=2))
+    assert str(event["UID"]) == third_uid
+    assert event.start == previous[2][0]
+    assert str(event["SUMMARY"]).endswith("(day 3 of 3)")
 
 
 def test_days_come_from_the_database_in_order_whatever_the_input_order():
@@ -260,7 +279,7 @@ def test_days_come_from_the_database_in_order_whatever_the_input_order():
         (london(2027, 4, 2, 9, 30), london(2027, 4, 2, 16, 30)),
         (london(2027, 4, 1, 9, 30), london(2027, 4, 1, 16, 30)),
     )
-    starts = [e.start.astimezone(LONDON).date() for e in events(ics(session))]
+    starts = [e.start.astimezone(LONDON).date() for e in all_events(session)]
     assert starts == [date(2027, 4, 1), date(2027, 4, 2)]
 
 

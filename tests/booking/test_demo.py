@@ -1,6 +1,6 @@
 """The demo venues, sessions and bookings: three months ahead, realistic, and loaded once."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from booking.demo import load_sessions
-from booking.models import Booking, BookingEvent, BookingStatus, CourseSession, Delegate, Venue
+from booking.models import Booking, BookingEvent, BookingStatus, CourseSession, Delegate, SessionDay, Venue
 from booking.selectors import session_list
 from courses.demo import load_catalogue
 from courses.models import Course
@@ -78,6 +78,15 @@ def test_demo_sessions_cover_the_next_three_months_on_weekdays(demo):
             assert [end.time() for end in ends] == [time(16, 30)]
         assert (session.starts_at, session.ends_at) == (days[0].starts_at, days[-1].ends_at)
         assert session.price == session.course.price
+
+
+def test_demo_sessions_never_fall_between_christmas_eve_and_new_years_eve():
+    call_command("load_demo", "--no-user", "--no-sessions", verbosity=0)
+    load_sessions(today=date(2026, 12, 1))  # the window covers the whole of Christmas week
+    days = [timezone.localtime(day.starts_at).date() for day in SessionDay.objects.all()]
+    assert days and max(days) > date(2027, 1, 1)
+    assert not [day for day in days if day.month == 12 and day.day >= 24]
+    assert date(2027, 1, 1) not in days  # New Year's Day, a bank holiday
 
 
 def test_demo_has_one_full_session_with_a_waiting_list_and_some_nearly_full(demo):

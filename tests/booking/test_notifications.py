@@ -68,9 +68,11 @@ def test_substitution_cancels_the_old_invite_and_invites_the_new_person():
         delegate_id=old.pk,
         replacement=services.DelegateData(name="New Person", email="new.person@example.org"),
     )
-    [cancel] = sent("delegate_cancelled")
+    assert sent("delegate_cancelled") == []  # one wording a case: passed on, not cancelled
+    [cancel] = sent("delegate_substituted")
     assert cancel.to == [old.email]
     assert ics(cancel)["METHOD"] == "CANCEL"
+    assert "colleague" in cancel.subject
     [invite] = sent("joining_instructions", to="new.person@example.org")
     old_uids = {str(e["UID"]) for e in ics(cancel).walk("VEVENT")}
     new_uids = {str(e["UID"]) for e in ics(invite).walk("VEVENT")}
@@ -161,8 +163,8 @@ def test_po_chasing_three_days_and_one_day_before_then_release_notice():
     assert notifications.po_reminders_queue(now=deadline - timedelta(days=2)) == 0  # once
     assert notifications.po_reminders_queue(now=deadline - timedelta(hours=20)) == 1
     first, second = sent("po_reminder")
-    assert "Time left: 3 days" in first.body_text
-    assert "Time left: 1 day\n" in second.body_text
+    assert "Time left: 2 days" in first.body_text  # 2 days 23 hours: never rounded up
+    assert "Time left: 20 hours" in second.body_text
     services.po_holds_release_expired(now=deadline + timedelta(minutes=1))
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CANCELLED
@@ -206,12 +208,12 @@ def test_cancelling_a_session_reads_days_and_wording_once_however_many_delegates
     assert _cancel_queries(2) == _cancel_queries(20)
 
 
-def test_a_session_that_loses_a_day_cancels_that_days_calendar_entry():
+def test_a_session_that_loses_a_day_cancels_that_days_calendar_entry_in_its_own_email():
     session = make_session(days=3, capacity=5)
     booking = make_booking(session, count=1)
     email = booking.delegates.get().email
-    [first_invite] = sent("joining_instructions")
-    original_uids = [str(e["UID"]) for e in ics(first_invite).walk("VEVENT")]
+    invites = sent("joining_instructions") + sent("calendar_day")
+    original_uids = [str(e["UID"]) for row in invites for e in ics(row).walk("VEVENT")]
     assert len(original_uids) == 3
 
     previous = services.session_schedule(session)
@@ -220,10 +222,31 @@ def test_a_session_that_loses_a_day_cancels_that_days_calendar_entry():
     assert services.session_schedule_changed(session=session, previous=previous)
 
     [update] = sent("session_changed", to=email)
-    request, cancel = (icalendar.Calendar.from_ical(a["content"]) for a in update.attachments)
-    assert request["METHOD"] == "REQUEST"
-    assert [str(e["UID"]) for e in request.walk("VEVENT")] == original_uids[:2]
+    assert ics(update)["METHOD"] == "REQUEST"
+    [day_two] = [
+        row for row in sent("calendar_day", to=email) if row.created_at > update.created_at or row.pk > update.pk
+    ]
+    assert [str(e["UID"]) for row in (update, day_two) for e in ics(row).walk("VEVENT")] == original_uids[:2]
+    [cancel_row] = sent("calendar_day_cancelled", to=email)
+    cancel = ics(cancel_row)
     assert cancel["METHOD"] == "CANCEL"
     [dropped] = cancel.walk("VEVENT")
     assert str(dropped["UID"]) == original_uids[2]
     assert int(dropped["SEQUENCE"]) == 1
+    assert "day 3 of 3" in cancel_row.subject
+
+
+def test_the_change_notice_says_what_changed_and_only_that():
+    session = make_session(capacity=5)
+    booking = make_booking(session, count=1)
+    previous = services.session_schedule(session)
+    day = session.days.get()
+    day.starts_at += timedelta(days=1)
+    day.ends_at += timedelta(days=1)
+    day.save()
+    services.session_sync_span(session)
+    services.session_schedule_changed(session=session, previous=previous)
+    [notice] = sent("session_changed", to=booking.delegates.get().email)
+    assert "The dates or times have changed; the venue is the same." in notice.body_text
+    assert previous["dates"] in notice.body_text
+    assert previous["venue"] not in notice.body_text.split("BEFORE THE CHANGE")[-1]

@@ -21,6 +21,7 @@ from booking.models import (
     new_reference,
 )
 from booking.services import BookingNotChangeable, DelegateData, InsufficientSeats, SessionNotBookable
+from core import business_hours
 from tests.factories import CourseFactory, VenueFactory, delegates, london, make_booking, make_session
 
 pytestmark = pytest.mark.django_db
@@ -223,21 +224,46 @@ def test_a_booking_made_with_a_po_is_confirmed_at_once():
     assert booking.po_deadline is None
 
 
-def test_po_to_follow_holds_seats_for_po_hold_days(settings):
+def test_po_to_follow_holds_seats_until_close_of_business_within_po_hold_days(settings):
     session = make_session(starts_in_days=30, capacity=5)
     before = timezone.now()
     booking = make_booking(session, count=2, po_to_follow=True)
-    after = timezone.now()
 
     assert booking.status == BookingStatus.AWAITING_PO
     assert booking.po_to_follow is True
-    assert (
-        before + timedelta(days=settings.PO_HOLD_DAYS)
-        <= booking.po_deadline
-        <= after + timedelta(days=settings.PO_HOLD_DAYS)
-    )
+    local = timezone.localtime(booking.po_deadline)
+    assert (local.hour, local.minute) == (17, 0)
+    assert business_hours.is_working_day(local.date())
     assert settings.PO_HOLD_DAYS == 7
+    # The latest close of business within the 7 days: at most 4 days earlier (Christmas, Easter).
+    assert before + timedelta(days=3) < booking.po_deadline <= before + timedelta(days=7)
     assert services.seats_remaining(session) == 3
+
+
+def at(*args):
+    return london(*args)
+
+
+@pytest.mark.parametrize(
+    ("now", "starts", "expected"),
+    [
+        # Booked at 02:00 on a Wednesday: 7 days on is 02:00, so the day before at 17:00.
+        (at(2026, 12, 2, 2, 0), at(2027, 1, 20, 9, 30), at(2026, 12, 8, 17, 0)),
+        # 7 days on is Monday 28 December 2026 (a bank holiday), then a weekend, then Christmas Day.
+        (at(2026, 12, 21, 10, 0), at(2027, 1, 20, 9, 30), at(2026, 12, 24, 17, 0)),
+        # On a Saturday: 7 days on is a Saturday, so Friday 17:00.
+        (at(2026, 12, 5, 11, 0), at(2027, 1, 20, 9, 30), at(2026, 12, 11, 17, 0)),
+        # Booking closes on Monday 09:30: the close of business before it, on Friday.
+        (at(2026, 12, 3, 10, 0), at(2026, 12, 8, 9, 30), at(2026, 12, 4, 17, 0)),
+        # Friday evening with booking closing on Monday morning: no working afternoon is left,
+        # so the places are held until booking closes.
+        (at(2026, 12, 4, 18, 0), at(2026, 12, 8, 9, 30), at(2026, 12, 7, 9, 30)),
+    ],
+    ids=["night", "christmas", "weekend", "booking-close", "nothing-left"],
+)
+def test_the_po_deadline_is_close_of_business_on_a_working_day(now, starts, expected):
+    session = CourseSession(starts_at=starts, booking_closes_at=starts - timedelta(hours=24))
+    assert services._po_deadline(session, now) == expected
 
 
 def test_po_hold_never_runs_past_booking_close():
@@ -246,14 +272,26 @@ def test_po_hold_never_runs_past_booking_close():
 
     booking = make_booking(session, po_to_follow=True)
 
-    assert booking.po_deadline == session.booking_closes_at
+    assert timezone.now() < booking.po_deadline <= session.booking_closes_at
 
 
 def test_po_hold_days_is_configurable(settings):
-    settings.PO_HOLD_DAYS = 2
+    settings.PO_HOLD_DAYS = 3
     before = timezone.now()
     booking = make_booking(make_session(starts_in_days=30), po_to_follow=True)
-    assert before + timedelta(days=2) <= booking.po_deadline <= timezone.now() + timedelta(days=2)
+    assert booking.po_deadline <= before + timedelta(days=3)
+    assert timezone.localtime(booking.po_deadline).hour == 17
+
+
+def test_time_left_is_never_rounded_up():
+    from booking.emails import time_left_text
+
+    assert time_left_text(timedelta(days=2, hours=23, minutes=59)) == "2 days"
+    assert time_left_text(timedelta(days=1)) == "1 day"
+    assert time_left_text(timedelta(hours=23, minutes=59)) == "23 hours"
+    assert time_left_text(timedelta(minutes=61)) == "1 hour"
+    assert time_left_text(timedelta(minutes=59, seconds=59)) == "59 minutes"
+    assert time_left_text(timedelta(seconds=-5)) == "0 minutes"
 
 
 def test_a_po_and_po_to_follow_together_are_refused():
@@ -494,7 +532,7 @@ def test_a_po_hold_capped_at_booking_close_still_passes_its_seats_to_the_waiting
     session = make_session(starts_in_days=3, capacity=2)
     hold = make_booking(session, count=2, po_to_follow=True)
     waiting = make_booking(session, count=2, join_waitlist=True)
-    assert hold.po_deadline == session.booking_closes_at
+    assert hold.po_deadline <= session.booking_closes_at
 
     # The periodic task runs just after the deadline, which is the moment booking closes.
     CourseSession.objects.filter(pk=session.pk).update(booking_closes_at=timezone.now() - timedelta(minutes=1))
@@ -690,13 +728,16 @@ def test_adding_delegates_is_limited_by_the_seats_left():
     assert booking.delegates.count() == 3
     assert services.seats_remaining(session) == 0
     event = booking.events.get(kind=Kind.DELEGATE_ADDED)
-    assert event.data == {"email": "ann.able@example.org"}
+    assert event.data == {"emails": ["ann.able@example.org"]}
 
 
-def test_each_added_delegate_is_recorded():
+def test_adding_delegates_is_one_change_in_the_history_naming_each_of_them():
     booking = make_booking(make_session(), count=1)
     services.booking_add_delegates(booking=booking, delegates=[person("Ann Able"), person("Ben Baker")])
-    assert kinds(booking) == [Kind.CREATED, Kind.DELEGATE_ADDED, Kind.DELEGATE_ADDED]
+    assert kinds(booking) == [Kind.CREATED, Kind.DELEGATE_ADDED]
+    event = booking.events.get(kind=Kind.DELEGATE_ADDED)
+    assert "Ann Able" in event.description and "Ben Baker" in event.description
+    assert len(event.data["emails"]) == 2
 
 
 def test_a_waiting_booking_may_add_delegates_beyond_the_seats_left():
