@@ -136,7 +136,8 @@ for _name, (_label, _placeholders) in KINDS.items():
 
 def cancellation_terms(session):
     return (
-        "You can cancel, substitute or add delegates free of charge through your manage link until booking "
+        "You can cancel, substitute or add delegates free of charge through the private manage link we emailed "
+        "you until booking "
         f"closes on {uk_datetime(session.booking_closes_at)}. After that, please call us."
     )
 

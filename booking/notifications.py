@@ -226,6 +226,24 @@ class _Builder:
         )
 
 
+def _change_text(event):
+    """What changed in the delegates, one line each, for the booker's notice (the history line
+    may be cut short; this never is)."""
+    K, data, booking = BookingEvent.Kind, event.data, event.booking
+    by = "by our office" if str(event.actor).startswith("staff:") else ""
+    if event.kind == K.DELEGATE_ADDED:
+        added = {email.lower() for email in data.get("emails", [data.get("email", "")])}
+        lines = [f"Added: {d.name} ({d.email})" for d in booking.delegates.all() if d.email.lower() in added]
+    elif event.kind == K.DELEGATE_REMOVED:
+        lines = [f"Removed: {data['name']} ({data['email']})"]
+    else:
+        old, new = data["old"], data["new"]
+        lines = [f"Substituted: {new['name']} ({new['email']}) in place of {old['name']} ({old['email']})"]
+    if by:
+        lines = [f"{line}, {by}" for line in lines]
+    return "\n".join(lines)
+
+
 def _change_placeholders(data):
     """What a session change notice says changed: only what did."""
     dates_moved = data.get("dates_changed", True)
@@ -266,18 +284,18 @@ def emails_for_event(event):
         out.to_booker("po_released", **_other_dates(booking.session))
         out.to_delegates("delegate_cancelled", method="CANCEL")
     elif event.kind == K.DELEGATE_ADDED:
-        out.to_booker("booking_changed", change=event.description)
+        out.to_booker("booking_changed", change=_change_text(event))
         if booking.holds_seats:
             added = {email.lower() for email in data.get("emails", [data.get("email", "")])}
             for delegate in booking.delegates.all():
                 if delegate.email.lower() in added:
                     out.invite(delegate)
     elif event.kind == K.DELEGATE_REMOVED:
-        out.to_booker("booking_changed", change=event.description)
+        out.to_booker("booking_changed", change=_change_text(event))
         if booking.holds_seats:
             out.to_delegate("delegate_cancelled", name=data["name"], email=data["email"], method="CANCEL")
     elif event.kind == K.DELEGATE_SUBSTITUTED:
-        out.to_booker("booking_changed", change=event.description)
+        out.to_booker("booking_changed", change=_change_text(event))
         if booking.holds_seats:
             out.to_delegate(
                 "delegate_substituted", name=data["old"]["name"], email=data["old"]["email"], method="CANCEL"

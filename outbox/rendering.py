@@ -104,7 +104,9 @@ def render(kind_name, placeholders, html_context=None, wording=_LOOK_UP):
 
     `wording` is the kind's EmailTemplate or None when the caller already looked it up."""
     kind = registry.get(kind_name)
-    context = {**dict.fromkeys(kind.placeholders, ""), **placeholders}
+    # Only the kind's own placeholders reach its wording: a value passed for another kind (the
+    # manage link, say) can never leak into an email not meant to carry it.
+    context = {name: placeholders.get(name, "") for name in kind.placeholders}
     if wording is _LOOK_UP:
         wording = active_wording([kind_name]).get(kind_name)
     base = {"provider": settings.PROVIDER, "site_url": settings.SITE_URL}

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from booking import notifications, services
+from booking import links, notifications, services
 from booking.models import BookingStatus
 from outbox.models import OutboundEmail
 from tests.factories import VenueFactory, delegates, make_booking, make_session
@@ -37,8 +37,13 @@ def test_a_booking_confirms_to_the_booker_and_invites_each_delegate():
     [confirmation] = sent("booking_confirmation")
     assert confirmation.to == [booking.contact_email]
     assert booking.reference in confirmation.subject
-    for text in ["PO-4411", "£290.00", "£58.00", "£348.00", "/bookings/"]:
+    for text in ["PO-4411", "£290.00", "£58.00", "£348.00", "forward"]:
         assert text in confirmation.body_text, text
+    token = links.manage_token(booking)
+    assert token not in confirmation.body_text + confirmation.body_html  # safe to forward to finance
+    [link] = sent("booking_manage_link")
+    assert link.to == [booking.contact_email]
+    assert token in link.body_text and token in link.body_html
     invites = sent("joining_instructions")
     assert sorted(row.to[0] for row in invites) == sorted(d.email for d in booking.delegates.all())
     calendar = ics(invites[0])

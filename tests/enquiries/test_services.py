@@ -688,7 +688,13 @@ def test_the_personal_data_export_has_everything_about_one_address(sales_team):
     assert [n["status"] for n in export["newsletter"]] == [SubscriberStatus.PENDING]
     kinds = sorted(e["kind"] for e in export["emails_sent"])
     assert kinds == sorted(
-        ["lead_acknowledgement", "booking_confirmation", "joining_instructions", "newsletter_confirm"]
+        [
+            "lead_acknowledgement",
+            "booking_confirmation",
+            "booking_manage_link",
+            "joining_instructions",
+            "newsletter_confirm",
+        ]
     )
     assert "lead_alert" not in kinds  # that went to the sales team
 

@@ -21,7 +21,8 @@ def test_the_add_form_starts_from_the_file_wording(admin_client):
     html = admin_client.get(reverse("admin:outbox_emailtemplate_add"), {"kind": "booking_confirmation"}).content
     subject, _body = rendering.default_wording("booking_confirmation")
     assert subject.split("{{")[0].strip() in html.decode()
-    assert "{{ manage_link }}" in html.decode()
+    assert "{{ total_line }}" in html.decode()
+    assert "{{ manage_link }}" not in html.decode()  # the email finance gets carries no manage link
 
 
 @pytest.mark.parametrize(
@@ -44,15 +45,21 @@ def test_saved_wording_is_used_for_the_next_email(admin_client):
     response = add(
         admin_client,
         subject="Your place on {{ course }} ({{ reference }})",
-        body_text="Hello {{ booker_name }},\n\nThanks for booking. Manage it here: {{ manage_link }}",
+        body_text="Hello {{ booker_name }},\n\nThanks for booking. Lost your link? {{ new_link_url }}",
     )
     assert response.status_code == 302
     booking = make_booking(make_session(), count=1)
     email = OutboundEmail.objects.get(kind="booking_confirmation")
     assert email.subject == f"Your place on {booking.session.course.title} ({booking.reference})"
     assert email.body_text.startswith(f"Hello {booking.contact_name},")
-    link = booking_placeholders(booking)["manage_link"]
+    link = booking_placeholders(booking)["new_link_url"]
     assert f'<a href="{link}"' in email.body_html  # the text becomes HTML in the site's layout
+
+
+def test_the_manage_link_is_refused_in_the_confirmation_finance_gets(admin_client):
+    response = add(admin_client, subject="Booking {{ reference }}", body_text="Change it: {{ manage_link }}")
+    assert response.status_code == 200
+    assert "Unknown placeholder {{ manage_link }}" in response.content.decode()
 
 
 def test_outbox_is_staff_only(client):
