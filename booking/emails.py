@@ -55,6 +55,10 @@ CALENDAR_DAY = {
     "day_count": "How many days the course has",
     "day": "That day's date and times",
 }
+FURTHER_DAYS = {
+    "further_days": "For a course of more than one day: which day this email's invite is for, and that each "
+    "further day comes in an email of its own (empty for a one-day course)",
+}
 CHANGE = {
     "what_changed": "What changed, in a sentence: the dates, the venue or both",
     "previous_dates": "The dates before the change (empty when the dates did not change)",
@@ -68,7 +72,10 @@ KINDS = {
         "Delegates changed: new list and total (booker)",
         {**BOOKING, **MONEY, "change": "What changed, one line each"},
     ),
-    "joining_instructions": ("Joining instructions with calendar invite (delegate)", {**BOOKING, **DELEGATE}),
+    "joining_instructions": (
+        "Joining instructions with calendar invite (delegate)",
+        {**BOOKING, **DELEGATE, **FURTHER_DAYS},
+    ),
     "calendar_day": (
         "Calendar invite for one more day of a multi-day course (delegate)",
         {**BOOKING, **DELEGATE, **CALENDAR_DAY},
@@ -83,7 +90,7 @@ KINDS = {
     ),
     "session_changed": (
         "Session moved or venue changed (delegate, updated invite)",
-        {**BOOKING, **DELEGATE, **CHANGE},
+        {**BOOKING, **DELEGATE, **CHANGE, **FURTHER_DAYS},
     ),
     "session_changed_booker": (
         "Session moved or venue changed (booker)",
@@ -91,7 +98,12 @@ KINDS = {
     ),
     "session_cancelled": (
         "Session cancelled (delegate, cancels the invite)",
-        {**BOOKING, "delegate_name": DELEGATE["delegate_name"], "reason": "Why the session was cancelled"},
+        {
+            **BOOKING,
+            **FURTHER_DAYS,
+            "delegate_name": DELEGATE["delegate_name"],
+            "reason": "Why the session was cancelled",
+        },
     ),
     "session_cancelled_booker": (
         "Session cancelled (booker)",
@@ -99,11 +111,11 @@ KINDS = {
     ),
     "delegate_cancelled": (
         "Place cancelled (delegate, cancels the invite)",
-        {**BOOKING, "delegate_name": DELEGATE["delegate_name"]},
+        {**BOOKING, **FURTHER_DAYS, "delegate_name": DELEGATE["delegate_name"]},
     ),
     "delegate_substituted": (
         "Place passed to a colleague (delegate, cancels the invite)",
-        {**BOOKING, "delegate_name": DELEGATE["delegate_name"]},
+        {**BOOKING, **FURTHER_DAYS, "delegate_name": DELEGATE["delegate_name"]},
     ),
     "booking_cancelled": (
         "Booking cancelled (booker)",
@@ -265,6 +277,26 @@ def time_left_text(remaining):
     if hours:
         return f"{hours} hour{'s' if hours != 1 else ''}"
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+def further_days_text(day_count, method):
+    """For a course of several days, what this email's invite covers and where the others are."""
+    if day_count < 2:
+        return ""
+    if day_count == 2:
+        if method == "CANCEL":
+            return "This email removes day 1 of 2; day 2 is removed by a short email of its own."
+        return (
+            "The invite in this email is for day 1 of 2. Day 2 comes in a short email of its own with its own "
+            "invite, so that every calendar, Outlook included, shows both days."
+        )
+    others = ", ".join(str(n) for n in range(2, day_count)) + f" and {day_count}"
+    if method == "CANCEL":
+        return f"This email removes day 1 of {day_count}; days {others} are each removed by a short email of their own."
+    return (
+        f"The invite in this email is for day 1 of {day_count}. Days {others} each come in a short email of their "
+        "own, each with its own invite, so that every calendar, Outlook included, shows all the days."
+    )
 
 
 def days_until(moment, now=None):

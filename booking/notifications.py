@@ -21,6 +21,7 @@ from .emails import (
     booking_placeholders,
     days_text,
     days_until,
+    further_days_text,
     other_dates_placeholders,
     reply_to,
     time_left_text,
@@ -185,6 +186,7 @@ class _Builder:
             self._email(kind, email, key, placeholders)
             return
         invites = [_Invite(session, email, name, method, n) for n in range(1, len(self.spans) + 1)]
+        placeholders["further_days"] = further_days_text(len(self.spans), method)
         self._email(kind, email, key, placeholders, invites[:1])
         for invite in invites[1:]:
             self._day_email(invite, placeholders, self.spans)

@@ -115,6 +115,9 @@ def test_a_three_day_course_brings_every_day_one_event_a_message(smtp_server, dj
     assert sum("day 3 of 3" in subject for subject in subjects) == 1
     for message in messages:
         assert calendar_part(message)[0].get_param("method") == "REQUEST"
+    [joining] = [m for m in messages if "Joining instructions" in m["Subject"]]
+    text = joining.get_body(("plain",)).get_content()
+    assert "The invite in this email is for day 1 of 3. Days 2 and 3 each come in a short email" in text
 
 
 def test_a_session_that_loses_a_day_cancels_it_in_its_own_email(smtp_server, django_capture_on_commit_callbacks):

@@ -66,6 +66,8 @@ SAMPLES = {
     "day_number": "2",
     "day_count": "3",
     "day": "Wed 4 March 2026, 09:30-16:00",
+    "further_days": "The invite in this email is for day 1 of 2. Day 2 comes in a short email of its own with its "
+    "own invite, so that every calendar, Outlook included, shows both days.",
     # Leads and the newsletter (enquiries.notifications).
     "name": "Jordan Ellis",
     "lead_type": "callback request",
@@ -461,7 +463,11 @@ def test_the_joining_instructions_explain_the_calendar_invites():
     _, text, body_html = rendering.render("joining_instructions", sample_values("joining_instructions"))
     for part in (text, body_html):
         assert "This email includes a calendar invite" in part
-        assert "more than one day, each further day's invite comes in a separate" in part
+        assert SAMPLES["further_days"] in part  # a multi-day course says where the other days are
+    _, text, _html = rendering.render(
+        "joining_instructions", {**sample_values("joining_instructions"), "further_days": ""}
+    )
+    assert "day 1 of" not in text  # a one-day course says nothing of other days
 
 
 def test_a_cancelled_place_and_a_passed_on_place_are_told_apart():
