@@ -70,7 +70,12 @@ KINDS = {
     "booking_manage_link": ("Private link to manage the booking (booker)", {**BOOKING, **MANAGE}),
     "booking_changed": (
         "Delegates changed: new list and total (booker)",
-        {**BOOKING, **MONEY, "change": "What changed, one line each"},
+        {
+            **BOOKING,
+            **MONEY,
+            "change": "What changed, one line each",
+            "delegates_note": "Who among the delegates hears from us about the change, and when",
+        },
     ),
     "joining_instructions": (
         "Joining instructions with calendar invite (delegate)",

@@ -246,6 +246,15 @@ def _change_text(event):
     return "\n".join(lines)
 
 
+def _delegates_note(booking):
+    if booking.holds_seats:
+        return (
+            "Each new delegate receives their own joining instructions and a calendar invite by email, and anyone "
+            "taken off the booking is told they no longer have a place."
+        )
+    return "Your booking is on the waiting list, so delegates hear from us only once the places are yours."
+
+
 def _change_placeholders(data):
     """What a session change notice says changed: only what did."""
     dates_moved = data.get("dates_changed", True)
@@ -286,18 +295,18 @@ def emails_for_event(event):
         out.to_booker("po_released", **_other_dates(booking.session))
         out.to_delegates("delegate_cancelled", method="CANCEL")
     elif event.kind == K.DELEGATE_ADDED:
-        out.to_booker("booking_changed", change=_change_text(event))
+        out.to_booker("booking_changed", change=_change_text(event), delegates_note=_delegates_note(booking))
         if booking.holds_seats:
             added = {email.lower() for email in data.get("emails", [data.get("email", "")])}
             for delegate in booking.delegates.all():
                 if delegate.email.lower() in added:
                     out.invite(delegate)
     elif event.kind == K.DELEGATE_REMOVED:
-        out.to_booker("booking_changed", change=_change_text(event))
+        out.to_booker("booking_changed", change=_change_text(event), delegates_note=_delegates_note(booking))
         if booking.holds_seats:
             out.to_delegate("delegate_cancelled", name=data["name"], email=data["email"], method="CANCEL")
     elif event.kind == K.DELEGATE_SUBSTITUTED:
-        out.to_booker("booking_changed", change=_change_text(event))
+        out.to_booker("booking_changed", change=_change_text(event), delegates_note=_delegates_note(booking))
         if booking.holds_seats:
             out.to_delegate(
                 "delegate_substituted", name=data["old"]["name"], email=data["old"]["email"], method="CANCEL"

@@ -66,6 +66,7 @@ SAMPLES = {
     "day_number": "2",
     "day_count": "3",
     "day": "Wed 4 March 2026, 09:30-16:00",
+    "delegates_note": "Each new delegate receives their own joining instructions and a calendar invite by email.",
     "further_days": "The invite in this email is for day 1 of 2. Day 2 comes in a short email of its own with its "
     "own invite, so that every calendar, Outlook included, shows both days.",
     # Leads and the newsletter (enquiries.notifications).
