@@ -6,6 +6,7 @@
   web process shares the count); the limit is a setting read from the environment.
 """
 
+import logging
 import time
 
 from django.conf import settings
@@ -14,6 +15,8 @@ from django.core.cache import cache
 
 HONEYPOT_FIELD = "website"
 TIMESTAMP_SALT = "lead-form-rendered"
+
+logger = logging.getLogger(__name__)
 
 
 class Rejected(Exception):
@@ -55,16 +58,23 @@ def client_address(request):
 
 
 def check_rate_limit(address, *, scope="leads"):
-    """Count one submission from `address`; refuse past LEADS_RATE_LIMIT_PER_HOUR in the hour."""
+    """Count one submission from `address`; refuse past LEADS_RATE_LIMIT_PER_HOUR in the hour.
+
+    The count lives in the cache (Redis). When the cache fails or hangs, the submission goes
+    through and the failure is logged: losing a lead or a booking is worse than a missed limit."""
     limit = settings.LEADS_RATE_LIMIT_PER_HOUR
     window = int(time.time() // 3600)
     key = f"ratelimit:{scope}:{address}:{window}"
-    cache.add(key, 0, timeout=3600)
     try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=3600)
-        count = 1
+        cache.add(key, 0, timeout=3600)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, timeout=3600)
+            count = 1
+    except Exception as exc:  # the cache is down or hung: fail open
+        logger.warning("Rate limit for %s not checked, the cache failed: %s: %s", scope, type(exc).__name__, exc)
+        return
     if count > limit:
         raise Rejected(
             "We have received several messages from you in the last hour. Please call us, or try again later.",

@@ -1,7 +1,8 @@
 from django.conf import settings
-from django.http import HttpResponseServerError, JsonResponse
+from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -12,10 +13,19 @@ from .health import health_report
 @require_GET
 def healthz(request):
     healthy, checks = health_report()
+    if not request.user.is_staff:
+        # Error text can name hosts and drivers: statuses only, except for staff.
+        checks = {name: {"status": check["status"]} for name, check in checks.items()}
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+@require_GET
+def favicon(request):
+    """Browsers ask for /favicon.ico on their own: send them to the icon the pages link to."""
+    return HttpResponsePermanentRedirect(static("favicon.svg"))
 
 
 def page_not_found(request, exception=None):

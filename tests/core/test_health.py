@@ -51,3 +51,26 @@ def test_healthz_is_503_when_redis_cannot_be_reached():
     assert result["body"]["checks"]["database"]["status"] == "ok"
     assert result["body"]["checks"]["cache"]["status"] == "down"
     assert result["body"]["checks"]["broker"]["status"] == "down"
+
+
+def test_healthz_shows_error_text_to_staff_only(client, admin_client, monkeypatch):
+    from core import health
+
+    monkeypatch.setattr(health, "check_cache", lambda: "ConnectionError: redis-internal.example:6379 refused")
+    public = client.get("/healthz/").json()
+    assert public["checks"]["cache"] == {"status": "down"}
+    staff = admin_client.get("/healthz/").json()
+    assert "refused" in staff["checks"]["cache"]["error"]
+
+
+def test_a_check_that_hangs_is_down_within_the_deadline(client, monkeypatch):
+    import time
+
+    from core import health
+
+    monkeypatch.setattr(health, "check_cache", lambda: time.sleep(3))
+    started = time.monotonic()
+    response = client.get("/healthz/")
+    assert time.monotonic() - started < 1.5
+    assert response.status_code == 503
+    assert response.json()["checks"]["cache"] == {"status": "down"}
