@@ -9,6 +9,7 @@ urlpatterns = [
     path("", include("booking.urls")),
     path("", include("enquiries.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

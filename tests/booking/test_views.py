@@ -318,3 +318,14 @@ def test_non_uk_phone_numbers_are_refused(client, session):
     assert "Enter a UK phone number" in html.decode()
     ok = client.post(reverse("booking:book", args=[session.pk]), form_data(contact_phone="+44 20 7946 0000"))
     assert ok.status_code == 302
+
+
+def test_the_favicon(client):
+    html = client.get("/").content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"] == "/static/favicon.svg"
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("favicon.svg").endswith("static/favicon.svg")
