@@ -1,13 +1,45 @@
 from crispy_forms.helper import FormHelper
 from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.forms import formset_factory
 
 from .models import Booking, Delegate
 
 MAX_DELEGATES = 30
 
+# Error messages as GOV.UK writes them: say what to do, in the words of the page, no full stop.
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
-class BookingForm(forms.ModelForm):
+
+class ErrorSummaryMixin:
+    """The rows of a page's error summary: each problem as a link to its field (GOV.UK pattern)."""
+
+    summary_prefix = ""
+
+    def error_summary(self):
+        """[{"field", "anchor", "message"}], the form's own problems first, then each field's in
+        the order the form asks for them (not the order clean() found them)."""
+        rows = [
+            {"field": None, "anchor": self._first_field_anchor(), "message": error}
+            for name, errors in self.errors.items()
+            if name == NON_FIELD_ERRORS or name not in self.fields
+            for error in errors
+        ]
+        for name in self.fields:
+            bound = self[name]
+            anchor = bound.auto_id + "_0" if bound.field.widget.use_fieldset else bound.auto_id
+            rows += [
+                {"field": name, "anchor": anchor, "message": f"{self.summary_prefix}{error}"}
+                for error in self.errors.get(name, [])
+            ]
+        return rows
+
+    def _first_field_anchor(self):
+        first = next(iter(self.fields), None)
+        return self[first].auto_id if first else ""
+
+
+class BookingForm(ErrorSummaryMixin, forms.ModelForm):
     join_waitlist = forms.BooleanField(
         label="If there are not enough seats, put us on the waiting list",
         required=False,
@@ -16,7 +48,7 @@ class BookingForm(forms.ModelForm):
     accept_terms = forms.BooleanField(
         label="I accept the booking terms, including the cancellation terms",
         required=True,
-        error_messages={"required": "Please accept the booking terms to continue."},
+        error_messages={"required": "Accept the booking terms to continue"},
     )
 
     class Meta:
@@ -57,18 +89,50 @@ class BookingForm(forms.ModelForm):
             "organisation": forms.TextInput(attrs={"autocomplete": "organization"}),
             "contact_phone": forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
         }
+        error_messages = {
+            "organisation": {
+                "required": "Enter your organisation's name",
+                "max_length": "Organisation name must be 200 characters or fewer",
+            },
+            "organisation_type": {
+                "required": "Choose the type of organisation",
+                "invalid_choice": "Choose the type of organisation",
+            },
+            "contact_name": {"required": "Enter your name", "max_length": "Your name must be 150 characters or fewer"},
+            "job_title": {"max_length": "Your job title must be 150 characters or fewer"},
+            "contact_email": {"required": "Enter your email address", "invalid": EMAIL_FORMAT},
+            "contact_phone": {
+                "required": "Enter your phone number",
+                "invalid": "Enter a UK phone number, like 01473 555012 or 07911 123456",
+            },
+            "invoice_address": {"required": "Enter the invoice address"},
+            "purchase_order": {"max_length": "The purchase order number must be 50 characters or fewer"},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation_type"].choices = [("", "Choose one")] + list(
             self.fields["organisation_type"].choices
         )[1:]
-        # The model's own validators (ODS code, PO format) checked here, beside each field.
+        # The model's own validators (ODS code, PO format, UK phone) checked here, beside each
+        # field; those the form field already runs are not added twice (one message per problem).
         for name in ["ods_code", "purchase_order", "contact_phone"]:
-            self.fields[name].validators += Booking._meta.get_field(name).validators
+            field = self.fields[name]
+            field.validators += [v for v in Booking._meta.get_field(name).validators if v not in field.validators]
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+
+    # On the booking page the delegates come between the purchase order and these.
+    fields_after_delegates = {"notes", "join_waitlist", "accept_terms"}
+
+    def error_summary(self, delegates=None):
+        """With the delegates' formset: the whole booking page's problems, in the page's order."""
+        rows = super().error_summary()
+        if delegates is None:
+            return rows
+        later = [row for row in rows if row["field"] in self.fields_after_delegates]
+        return [row for row in rows if row not in later] + delegates.error_summary() + later
 
     def clean_ods_code(self):
         return self.cleaned_data["ods_code"].strip().upper()
@@ -77,10 +141,10 @@ class BookingForm(forms.ModelForm):
         data = super().clean()
         purchase_order = (data.get("purchase_order") or "").strip()
         if purchase_order and data.get("po_to_follow"):
-            self.add_error("po_to_follow", "Give a purchase order number or choose 'PO to follow', not both.")
-        elif not purchase_order and not data.get("po_to_follow"):
+            self.add_error("po_to_follow", "Give a purchase order number or choose 'PO to follow', not both")
+        elif not purchase_order and not data.get("po_to_follow") and "purchase_order" not in self.errors:
             self.add_error(
-                "purchase_order", "Give a purchase order number, or choose 'PO to follow' if you will send it later."
+                "purchase_order", "Give a purchase order number, or choose 'PO to follow' if you will send it later"
             )
         return data
 
@@ -89,12 +153,23 @@ class BookingForm(forms.ModelForm):
         pass
 
 
-class DelegateForm(forms.ModelForm):
+class DelegateForm(ErrorSummaryMixin, forms.ModelForm):
     class Meta:
         model = Delegate
         fields = ["name", "email", "job_role", "adjustments"]
         labels = {"name": "Full name", "adjustments": "Access needs or reasonable adjustments (optional)"}
         widgets = {"adjustments": forms.Textarea(attrs={"rows": 2})}
+        error_messages = {
+            "name": {
+                "required": "Enter the delegate's full name",
+                "max_length": "The delegate's name must be 150 characters or fewer",
+            },
+            "email": {
+                "required": "Enter the delegate's email address",
+                "invalid": "Enter the delegate's email address in the correct format, like name@example.com",
+            },
+            "job_role": {"max_length": "The job role must be 150 characters or fewer"},
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -107,15 +182,47 @@ class DelegateForm(forms.ModelForm):
 
 
 class BaseDelegateFormSet(forms.BaseFormSet):
+    default_error_messages = {
+        **forms.BaseFormSet.default_error_messages,
+        "too_few_forms": "Add at least one delegate",
+        "too_many_forms": f"You can book up to {MAX_DELEGATES} delegates at once",
+    }
+
     def clean(self):
         if any(self.errors):
             return
-        emails = [form.cleaned_data["email"].lower() for form in self.forms if form.cleaned_data]
-        repeated = sorted({email for email in emails if emails.count(email) > 1})
-        if repeated:
-            raise forms.ValidationError(
-                f"Each delegate needs their own email address: {', '.join(repeated)} appears more than once."
-            )
+        # A repeated address is shown on the repeating row, so the summary links to that field.
+        first_row = {}
+        for number, form in enumerate(self.forms, start=1):
+            email = (form.cleaned_data or {}).get("email", "").lower()
+            if not email:
+                continue
+            if email in first_row:
+                form.add_error(
+                    "email",
+                    f"Each delegate needs their own email address: {email} is already delegate {first_row[email]}'s",
+                )
+            else:
+                first_row[email] = number
+
+    def full_clean(self):
+        super().full_clean()
+        # A left-empty row is counted as no row at all, so Django adds "too few" on top of that
+        # row's own "Enter the delegate's full name". The row's messages say it better.
+        if self.is_bound and self.forms and any(self._errors):
+            kept = [e for e in self._non_form_errors.as_data() if e.code != "too_few_forms"]
+            self._non_form_errors = self.error_class(kept, error_class="nonform", renderer=self.renderer)
+
+    def error_summary(self):
+        """Each row's problems ("Delegate 2: Enter the delegate's email address"), then the
+        formset's own ("Add at least one delegate"), linked to the delegates' first field."""
+        rows = []
+        for number, form in enumerate(self.forms, start=1):
+            form.summary_prefix = f"Delegate {number}: " if self.total_form_count() > 1 else ""
+            rows += form.error_summary()
+        anchor = self.forms[0]["name"].auto_id if self.forms else "add-delegate"
+        rows += [{"field": None, "anchor": anchor, "message": error} for error in self.non_form_errors()]
+        return rows
 
 
 DelegateFormSet = formset_factory(
@@ -129,20 +236,39 @@ DelegateFormSet = formset_factory(
 )
 
 
-class PurchaseOrderForm(forms.Form):
+class PurchaseOrderForm(ErrorSummaryMixin, forms.Form):
     purchase_order = forms.CharField(
-        label="Purchase order number", max_length=50, validators=Booking._meta.get_field("purchase_order").validators
+        label="Purchase order number",
+        max_length=50,
+        validators=Booking._meta.get_field("purchase_order").validators,
+        error_messages={
+            "required": "Enter your purchase order number",
+            "max_length": "The purchase order number must be 50 characters or fewer",
+        },
     )
 
 
 class SubstituteForm(DelegateForm):
     class Meta(DelegateForm.Meta):
         labels = {"name": "New delegate's full name", "email": "New delegate's email"}
+        error_messages = {
+            **DelegateForm.Meta.error_messages,
+            "name": {**DelegateForm.Meta.error_messages["name"], "required": "Enter the new delegate's full name"},
+            "email": {
+                "required": "Enter the new delegate's email address",
+                "invalid": "Enter the new delegate's email address in the correct format, like name@example.com",
+            },
+        }
 
 
-class CancelForm(forms.Form):
+class CancelForm(ErrorSummaryMixin, forms.Form):
     confirm = forms.BooleanField(
         label="Yes, cancel this booking",
-        error_messages={"required": "Tick the box to confirm the cancellation."},
+        error_messages={"required": "Tick the box to confirm the cancellation"},
     )
-    reason = forms.CharField(label="Reason (optional)", max_length=300, required=False)
+    reason = forms.CharField(
+        label="Reason (optional)",
+        max_length=300,
+        required=False,
+        error_messages={"max_length": "The reason must be 300 characters or fewer"},
+    )

@@ -51,16 +51,31 @@ def _apply_service_errors(error, form, formset):
 DELEGATE_FIELDS = ["name", "email", "job_role", "adjustments"]
 
 
-def _forms_with_rows(data, *, add=False, remove=None):
-    """Add or remove a delegate row without JavaScript, keeping what was typed (no errors yet)."""
-    total = min(int(data.get("form-TOTAL_FORMS") or 1), DelegateFormSet.max_num)
+UNDO_PREFIX = "undo-"  # hidden inputs carrying a removed row's values, for the no-JavaScript "Undo"
+
+
+def _forms_with_rows(data, *, add=False, remove=None, undo=False):
+    """Add, remove or restore a delegate row without JavaScript, keeping what was typed (no errors
+    yet). Returns the forms and the row just removed (its number and values), for the notice."""
+    total = data.get("form-TOTAL_FORMS", "")
+    total = min(int(total) if total.isdigit() else 1, DelegateFormSet.max_num)
     rows = [{field: data.get(f"form-{index}-{field}", "") for field in DELEGATE_FIELDS} for index in range(total)]
+    removed, focus = None, None
     if remove is not None and len(rows) > 1 and 0 <= remove < len(rows):
-        rows.pop(remove)
+        removed = {"index": remove, "number": remove + 1, **rows.pop(remove)}
+    if undo and len(rows) < DelegateFormSet.max_num:
+        index = data.get(f"{UNDO_PREFIX}index", "")
+        focus = min(int(index), len(rows)) if index.isdigit() else len(rows)
+        rows.insert(focus, {field: data.get(f"{UNDO_PREFIX}{field}", "") for field in DELEGATE_FIELDS})
     if add and len(rows) < DelegateFormSet.max_num:
         rows.append(dict.fromkeys(DELEGATE_FIELDS, ""))
+        focus = len(rows) - 1
     booking_initial = {name: data.get(name) for name in BookingForm.base_fields if name in data}
-    return BookingForm(initial=booking_initial), DelegateFormSet(initial=rows)
+    formset = DelegateFormSet(initial=rows)
+    if focus is not None:
+        # Without JavaScript the page reloads at the top: take the keyboard to the new row.
+        formset.forms[focus].fields["name"].widget.attrs["autofocus"] = True
+    return BookingForm(initial=booking_initial), formset, removed
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,26 +94,35 @@ def book(request, session_id):
         if data:
             form.is_valid()
             formset.is_valid()
-    elif action == "add" or action.startswith("remove-"):
+    elif action in {"add", "undo"} or action.startswith("remove-"):
         remove = int(action[7:]) if action[7:].isdigit() else None
-        form, formset = _forms_with_rows(request.POST, add=action == "add", remove=remove)
+        form, formset, removed = _forms_with_rows(
+            request.POST, add=action == "add", remove=remove, undo=action == "undo"
+        )
+        return render(request, "booking/book.html", _book_context(session, form, formset, removed=removed))
     else:
         form, formset = BookingForm(request.POST), DelegateFormSet(request.POST)
         if form.is_valid() and formset.is_valid():
             request.session[draft_key] = {
-                k: v for k, v in request.POST.items() if k not in {"csrfmiddlewaretoken", "action"}
+                k: v
+                for k, v in request.POST.items()
+                if k not in {"csrfmiddlewaretoken", "action"} and not k.startswith(UNDO_PREFIX)
             }
             return redirect("booking:review", session_id=session.pk)
     return render(request, "booking/book.html", _book_context(session, form, formset))
 
 
-def _book_context(session, form, formset):
+def _book_context(session, form, formset, *, removed=None):
     return {
         "session": session,
         "form": form,
         "formset": formset,
         "max_delegates": formset.max_num,
         "po_hold_days": settings.PO_HOLD_DAYS,
+        # Only a submitted form has problems to list; the summary goes at the top of the page.
+        "error_summary": form.error_summary(delegates=formset) if form.is_bound else [],
+        "removed": removed,
+        "undo_prefix": UNDO_PREFIX,
     }
 
 
@@ -118,10 +142,12 @@ def review(request, session_id):
         return redirect(reverse("booking:book", args=[session.pk]) + "?change=1")
     delegates = _delegate_rows(formset)
     if request.method == "POST":
+        # The waiting-list button joins the waiting list whether or not the box was ticked.
+        details = {**form.cleaned_data}
+        if request.POST.get("action") == "waitlist":
+            details["join_waitlist"] = True
         try:
-            booking = services.booking_create(
-                session=session, delegates=delegates, actor="booker (website)", **form.cleaned_data
-            )
+            booking = services.booking_create(session=session, delegates=delegates, actor="booker (website)", **details)
         except services.InsufficientSeats as exc:
             messages.error(request, exc.message)
             return redirect(reverse("booking:book", args=[session.pk]) + "?change=1")

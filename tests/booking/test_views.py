@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
@@ -97,10 +98,10 @@ def test_form_errors_are_shown_beside_fields_and_nothing_is_written(client, sess
     response = client.post(reverse("booking:book", args=[session.pk]), data)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Enter a valid phone number" in html
-    assert "Enter a valid email address." in html
+    assert "Enter a UK phone number, like 01473 555012" in html
+    assert "Enter an email address in the correct format, like name@example.com" in html
     assert "Enter an NHS ODS code" in html
-    assert "Please accept the booking terms to continue." in html
+    assert "Accept the booking terms to continue" in html
     assert not Booking.objects.exists()
 
 
@@ -123,8 +124,9 @@ def test_add_and_remove_delegate_rows_without_javascript(client, session):
     assert "is-invalid" not in added  # adding a row shows no errors yet
     removed = client.post(url, {**form_data(count=3), "action": "remove-0"}).content.decode()
     assert 'name="form-TOTAL_FORMS" value="2"' in removed
-    assert 'value="d0@example.org"' not in removed
-    assert 'value="d2@example.org"' in removed
+    assert 'name="form-0-email" value="d1@example.org"' in removed
+    assert 'name="form-1-email" value="d2@example.org"' in removed
+    assert 'name="form-2-email"' not in removed
 
 
 def test_too_many_delegates_says_how_many_are_left(client, session):
@@ -320,8 +322,275 @@ def test_non_uk_phone_numbers_are_refused(client, session):
     assert ok.status_code == 302
 
 
+# The booking pages: Enter, removing and restoring rows, errors, the waiting list (issue #8) -----
+
+
+def html_of(response):
+    return response.content.decode()
+
+
+def submit_buttons(html):
+    """The booking form's submit buttons in page order, as (name, value) pairs."""
+    form = html[html.index('<form method="post" action="/book/') :]
+    form = form[: form.index("</form>")]
+    form = re.sub(r"<template.*?</template>", "", form, flags=re.S)  # the JavaScript row template
+    buttons = re.findall(r'<button type="submit"[^>]*>', form)
+    return [(re.search(r'name="(\w+)"', b).group(1), re.search(r'value="([\w-]+)"', b).group(1)) for b in buttons]
+
+
+def delegate_emails(html):
+    return re.findall(r'name="form-\d+-email" value="([^"]*)"', html)
+
+
+def test_enter_reviews_the_booking_because_the_first_submit_button_does(client, session):
+    """Enter submits a form with its first submit button: that must be "review", never a removal."""
+    url = reverse("booking:book", args=[session.pk])
+    html = html_of(client.post(url, {**form_data(count=3), "action": "add"}))
+    buttons = submit_buttons(html)
+    assert buttons[0] == ("action", "review")
+    assert ("action", "remove-0") in buttons
+    first = re.search(r'<button type="submit"[^>]*value="review"[^>]*>', html).group(0)
+    assert 'tabindex="-1"' in first and 'aria-hidden="true"' in first and "visually-hidden" in first
+    # What Enter sends (the first button's action) reviews the booking with every delegate kept.
+    response = client.post(url, {**form_data(count=3), "action": buttons[0][1]})
+    assert response.status_code == 302
+    review = html_of(client.get(response["Location"]))
+    assert all(f"d{n}@example.org" in review for n in range(3))
+
+
+def test_remove_then_undo_restores_the_row_where_it_was_without_javascript(client, session):
+    url = reverse("booking:book", args=[session.pk])
+    data = form_data(count=3, **{"form-1-name": "Jane Smith", "form-1-adjustments": "Step-free access"})
+    removed = html_of(client.post(url, {**data, "action": "remove-1"}))
+    assert delegate_emails(removed) == ["d0@example.org", "d2@example.org"]
+    notice = removed[removed.index("data-delegate-notice") :]
+    notice = notice[: notice.index("data-delegate-rows")]
+    assert (
+        'role="status"' in removed[removed.index("data-delegate-notice") - 60 : removed.index("data-delegate-notice")]
+    )
+    assert "Removed delegate 2, Jane Smith." in notice
+    assert re.search(r'<button type="submit"[^>]*name="action" value="undo"[^>]*autofocus', notice)
+    hidden = dict(re.findall(r'<input type="hidden" name="(undo-\w+)" value="([^"]*)"', notice))
+    assert hidden == {
+        "undo-index": "1",
+        "undo-name": "Jane Smith",
+        "undo-email": "d1@example.org",
+        "undo-job_role": "Nurse",
+        "undo-adjustments": "Step-free access",
+    }
+    # The browser sends the form back as it now is, with the Undo button.
+    after_remove = {
+        **{k: v for k, v in data.items() if not k.startswith("form-")},
+        "form-TOTAL_FORMS": "2",
+        "form-INITIAL_FORMS": "0",
+        **{f"form-0-{f}": v for f, v in [("name", "Delegate 0"), ("email", "d0@example.org"), ("job_role", "Nurse")]},
+        **{f"form-1-{f}": v for f, v in [("name", "Delegate 2"), ("email", "d2@example.org"), ("job_role", "Nurse")]},
+        **hidden,
+        "action": "undo",
+    }
+    restored = html_of(client.post(url, after_remove))
+    assert delegate_emails(restored) == ["d0@example.org", "d1@example.org", "d2@example.org"]
+    assert 'name="form-1-name" value="Jane Smith"' in restored
+    assert "Step-free access</textarea>" in restored
+    assert "Removed delegate" not in restored
+    assert 'name="form-TOTAL_FORMS" value="3"' in restored
+    # Focus goes back to the restored row (no script needed).
+    assert re.search(r'<input type="text" name="form-1-name"[^>]*autofocus', restored)
+    # The undo fields are not part of the booking.
+    response = client.post(url, {**form_data(count=3), **hidden})
+    assert not [k for k in client.session[f"booking-draft-{session.pk}"] if k.startswith("undo-")]
+    assert response.status_code == 302
+
+
+def test_the_only_delegate_has_no_remove_button(client, session):
+    url = reverse("booking:book", args=[session.pk])
+    one = html_of(client.get(url))
+    assert [v for _, v in submit_buttons(one) if v.startswith("remove-")] == []
+    two = html_of(client.post(url, {**form_data(count=1), "action": "add"}))
+    assert [v for _, v in submit_buttons(two) if v.startswith("remove-")] == ["remove-0", "remove-1"]
+    back_to_one = html_of(client.post(url, {**form_data(count=2), "action": "remove-0"}))
+    assert [v for _, v in submit_buttons(back_to_one) if v.startswith("remove-")] == []
+    assert delegate_emails(back_to_one) == ["d1@example.org"]
+    # The server still refuses to remove the last one if asked.
+    still_one = html_of(client.post(url, {**form_data(count=1), "action": "remove-0"}))
+    assert delegate_emails(still_one) == ["d0@example.org"]
+    assert "Removed delegate" not in still_one
+
+
+def test_errors_are_human_summarised_at_the_top_and_linked_to_their_fields(client, session):
+    url = reverse("booking:book", args=[session.pk])
+    data = {k: "" for k in form_data(count=2) if not k.startswith("form-")}
+    data.update(
+        {
+            "form-TOTAL_FORMS": "2",
+            "form-INITIAL_FORMS": "0",
+            "form-0-name": "Alex Green",
+            "form-0-email": "alex@example.org",
+            "form-1-name": "Sam Patel",
+            "form-1-email": "not-an-email",
+            "contact_email": "priya@",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 200
+    html = html_of(response)
+    assert re.search(r"<title>Error: Book De-escalation Skills", html)
+    summary = html[html.rindex("<div", 0, html.index('id="error-summary"')) : html.index("<h1")]
+    assert "There is a problem" in summary
+    assert "autofocus" in summary and 'tabindex="-1"' in summary
+    links = re.findall(r'<a class="alert-link" href="#([\w-]+)">([^<]*)</a>', summary)
+    assert [(anchor, text.replace("&#x27;", "'")) for anchor, text in links] == [
+        ("id_organisation", "Enter your organisation's name"),
+        ("id_organisation_type", "Choose the type of organisation"),
+        ("id_contact_name", "Enter your name"),
+        ("id_contact_email", "Enter an email address in the correct format, like name@example.com"),
+        ("id_contact_phone", "Enter your phone number"),
+        ("id_invoice_address", "Enter the invoice address"),
+        ("id_purchase_order", "Give a purchase order number, or choose 'PO to follow' if you will send it later"),
+        (
+            "id_form-1-email",
+            "Delegate 2: Enter the delegate's email address in the correct format, like name@example.com",
+        ),
+        ("id_accept_terms", "Accept the booking terms to continue"),
+    ]
+    for anchor, _ in links:
+        assert f'id="{anchor}"' in html  # each link reaches its field
+    assert "This field is required" not in html
+    assert "Please" not in html
+
+
+def test_an_empty_delegate_row_says_what_to_enter(client, session):
+    data = form_data(count=1, **{"form-0-name": "", "form-0-email": "", "form-0-job_role": ""})
+    html = html_of(client.post(reverse("booking:book", args=[session.pk]), data))
+    assert "Enter the delegate&#x27;s full name" in html
+    assert "Enter the delegate&#x27;s email address" in html
+    assert "Add at least one delegate" not in html  # the row's own messages say it
+    assert "Please submit" not in html
+
+
+@pytest.mark.parametrize(
+    ("count", "message"), [(0, "Add at least one delegate"), (31, "You can book up to 30 delegates at once")]
+)
+def test_too_few_or_too_many_delegates(client, session, count, message):
+    html = html_of(client.post(reverse("booking:book", args=[session.pk]), form_data(count=count)))
+    summary = html[html.index('id="error-summary"') : html.index("<h1")]
+    assert message in summary
+    assert "Please submit" not in html
+    anchor = "add-delegate" if count == 0 else "id_form-0-name"
+    assert f'href="#{anchor}"' in summary
+    assert f'id="{anchor}"' in html
+
+
+def test_a_repeated_delegate_email_is_shown_on_the_repeating_row(client, session):
+    data = form_data(count=3, **{"form-2-email": "D0@example.org"})
+    html = html_of(client.post(reverse("booking:book", args=[session.pk]), data))
+    assert 'href="#id_form-2-email"' in html
+    assert "Delegate 3: Each delegate needs their own email address: d0@example.org is already delegate 1" in html
+
+
+def test_a_bad_phone_number_is_explained_once(client, session):
+    html = html_of(client.post(reverse("booking:book", args=[session.pk]), form_data(contact_phone="12345")))
+    summary = html[html.index('id="error-summary"') : html.index("<h1")]
+    assert summary.count("Enter a UK phone number") == 1
+
+
+def test_the_waiting_list_button_joins_the_waiting_list(client, session):
+    make_booking(session, count=3)  # one seat left
+    url = reverse("booking:book", args=[session.pk])
+    review_url = client.post(url, form_data(count=2))["Location"]  # the waiting-list box unticked
+    html = html_of(client.get(review_url))
+    assert re.search(
+        r'<button type="submit"[^>]*name="action" value="waitlist"[^>]*>Join the waiting list</button>', html
+    )
+    assert "Confirm booking" not in html
+    assert f'href="{url}?change=1">Change your booking</a>' in html
+    response = client.post(review_url, {"action": "waitlist"}, follow=True)
+    assert "You are on the waiting list" in html_of(response)
+    booking = Booking.objects.get(status=BookingStatus.WAITLISTED)
+    assert booking.delegates.count() == 2
+
+
+def test_the_review_page_confirms_when_the_seats_are_there(client, session):
+    review_url = client.post(reverse("booking:book", args=[session.pk]), form_data(count=2))["Location"]
+    html = html_of(client.get(review_url))
+    assert re.search(r'name="action" value="confirm"[^>]*>Confirm booking</button>', html)
+    assert "Join the waiting list</button>" not in html
+    client.post(review_url, {"action": "confirm"})
+    assert Booking.objects.get().status == BookingStatus.AWAITING_PO
+
+
+def test_manage_page_puts_the_purchase_order_first_while_it_is_awaited(client, booking):
+    html = html_of(client.get(manage(booking)))
+    assert html.index("Add your purchase order") < html.index(booking.reference + "</strong>")
+    token = links.manage_token(booking)
+    client.post(reverse("booking:add_po", args=[token]), {"purchase_order": "PO 778812"})
+    assert "Add your purchase order" not in html_of(client.get(manage(booking)))
+
+
+def test_manage_page_errors_are_summarised(client, booking):
+    token = links.manage_token(booking)
+    response = client.post(reverse("booking:add_po", args=[token]), {"purchase_order": ""})
+    assert response.status_code == 400
+    html = html_of(response)
+    assert re.search(r"<title>Error: Manage booking", html)
+    assert '<a class="alert-link" href="#id_purchase_order">Enter your purchase order number</a>' in html
+    html = html_of(client.post(reverse("booking:cancel", args=[token]), {}))
+    assert '<a class="alert-link" href="#id_confirm">Tick the box to confirm the cancellation</a>' in html
+    data = {"add-TOTAL_FORMS": "1", "add-INITIAL_FORMS": "0", "add-0-name": "Sam", "add-0-email": "sam@"}
+    html = html_of(client.post(reverse("booking:add_delegates", args=[token]), data))
+    assert 'href="#id_add-0-email"' in html
+    assert "Error: Manage booking" in html
+    assert "Error:" not in html_of(client.get(manage(booking)))
+
+
+def test_substitute_errors_are_summarised(client, booking):
+    token = links.manage_token(booking)
+    url = reverse("booking:substitute", args=[token, booking.delegates.first().pk])
+    html = html_of(client.post(url, {"sub-name": "", "sub-email": "x"}))
+    assert re.search(r"<title>Error: Substitute a delegate", html)
+    assert 'href="#id_sub-name">Enter the new delegate&#x27;s full name</a>' in html
+    assert 'href="#id_sub-email">Enter the new delegate&#x27;s email address in the correct format' in html
+    assert "Error:" not in html_of(client.get(url))
+
+
+def test_closed_and_cancelled_sessions_show_no_seats_left(client, session):
+    closed = make_session(course=session.course, starts_in_days=2, capacity=8)
+    closed.booking_closes_at = timezone.now() - timedelta(hours=1)
+    closed.save()
+    cancelled = make_session(course=session.course, starts_in_days=9, capacity=6)
+    session_cancel(session=cancelled)
+    html = html_of(client.get(session.course.get_absolute_url()))
+    rows = re.findall(r"<tr>.*?</tr>", html[html.index("<tbody>") :], flags=re.S)
+    assert len(rows) == 3
+    closed_row, cancelled_row, open_row = rows  # soonest first
+    assert "Booking closed" in closed_row and "left" not in closed_row and "/book/" not in closed_row
+    assert "Cancelled" in cancelled_row and "left" not in cancelled_row and "/book/" not in cancelled_row
+    assert "4</strong> seats left" in open_row
+    # The summary on the "cannot be booked" page too.
+    page = html_of(client.get(reverse("booking:book", args=[closed.pk])))
+    assert "Booking closed" in page
+    assert "seats left" not in page
+
+
+def test_vat_rate_and_booking_close_wording_come_from_settings(client, session, settings):
+    settings.VAT_RATE = Decimal("0.175")
+    settings.BOOKING_CLOSES_BEFORE_START = timedelta(hours=48)
+    course_page = html_of(client.get(session.course.get_absolute_url()))
+    assert "including VAT at 17.5%" in course_page
+    assert "Online booking closes 2 days before the start" in course_page
+    assert "which is charged at 17.5%" in course_page  # the footer
+    book_page = html_of(client.get(reverse("booking:book", args=[session.pk])))
+    assert "exclude VAT, charged at 17.5%" in book_page
+    closes = timezone.localtime(session.booking_closes_at)
+    assert f"until booking closes on {closes:%a} {closes.day} {closes:%B %Y}, {closes:%H:%M}" in book_page
+    review_url = client.post(reverse("booking:book", args=[session.pk]), form_data(count=1))["Location"]
+    assert "VAT at 17.5%" in html_of(client.get(review_url))
+    for page in (course_page, book_page):
+        assert "20%" not in page and "24 hours" not in page
+
+
 def test_the_favicon(client):
-    html = client.get("/").content.decode()
+    html = html_of(client.get("/"))
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in html
     response = client.get("/favicon.ico")
     assert response.status_code == 301

@@ -102,6 +102,6 @@ def test_booking_form_works_without_javascript(browser, live_server, session):
     page.get_by_role("button", name="Remove this delegate (delegate 2)").click()
     expect(page.locator("[data-delegate-row]")).to_have_count(1)
     page.get_by_role("button", name="Review booking").click()
-    expect(page.get_by_text("Please correct the highlighted fields")).to_be_visible()
-    expect(page.get_by_text("This field is required.").first).to_be_visible()
+    expect(page.get_by_text("There is a problem")).to_be_visible()
+    expect(page.get_by_role("link", name="Enter your organisation's name")).to_be_visible()
     context.close()
