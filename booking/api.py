@@ -230,7 +230,7 @@ class BookingCreateSerializer(StrictSerializer):
 
     def validate_accept_terms(self, value):
         if value is not True:
-            raise ValidationError("Please accept the booking terms to continue.")
+            raise ValidationError("Accept the booking terms to continue")
         return value
 
     def validate_delegates(self, value):

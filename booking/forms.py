@@ -272,3 +272,24 @@ class CancelForm(ErrorSummaryMixin, forms.Form):
         required=False,
         error_messages={"max_length": "The reason must be 300 characters or fewer"},
     )
+
+
+class NewLinkForm(forms.Form):
+    reference = forms.CharField(
+        label="Booking reference",
+        max_length=12,
+        help_text="8 letters and numbers, for example K7PX3M9Q. It is in your confirmation email.",
+        error_messages={"required": "Enter your booking reference"},
+    )
+    email = forms.EmailField(
+        label="Your email address",
+        help_text="The address the booking confirmation was sent to.",
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+    def clean_reference(self):
+        return "".join(self.cleaned_data["reference"].split()).upper()

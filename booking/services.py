@@ -340,7 +340,7 @@ def booking_create(
     purchase_order = (purchase_order or "").strip()
     errors = {}
     if not accept_terms:
-        errors["accept_terms"] = "Please accept the booking terms to continue."
+        errors["accept_terms"] = "Accept the booking terms to continue"
     if purchase_order and po_to_follow:
         errors["po_to_follow"] = "Give a purchase order number or choose 'PO to follow', not both."
     elif not purchase_order and not po_to_follow:

@@ -3,18 +3,37 @@
 Views validate with forms and hand every change to booking/services.py.
 """
 
+from functools import wraps
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core import spam
+
 from . import links, selectors, services
-from .forms import BookingForm, CancelForm, DelegateFormSet, PurchaseOrderForm, SubstituteForm
+from .forms import BookingForm, CancelForm, DelegateFormSet, NewLinkForm, PurchaseOrderForm, SubstituteForm
+from .models import Booking
 
 DRAFT_KEY = "booking-draft-{}"
+
+
+def private_page(view):
+    """Pages reached by a manage link: never stored by a browser or proxy, never indexed. The
+    site-wide Referrer-Policy (same-origin) keeps the token in the URL from other sites."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = never_cache(view)(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapped
 
 
 def _session_or_404(session_id):
@@ -183,6 +202,7 @@ def _booking_for(token):
     return booking
 
 
+@private_page
 def confirmed(request, token):
     booking = _booking_for(token)
     return render(
@@ -192,6 +212,7 @@ def confirmed(request, token):
     )
 
 
+@private_page
 @require_http_methods(["GET"])
 def manage(request, token):
     return _manage_page(request, token)
@@ -240,6 +261,7 @@ def _run(request, token, change, success, bound_forms):
     return redirect("booking:manage", token=token)
 
 
+@private_page
 @require_POST
 def manage_add_po(request, token):
     booking = _booking_for(token)
@@ -255,6 +277,7 @@ def manage_add_po(request, token):
     )
 
 
+@private_page
 @require_POST
 def manage_add_delegates(request, token):
     booking = _booking_for(token)
@@ -271,6 +294,7 @@ def manage_add_delegates(request, token):
     )
 
 
+@private_page
 @require_POST
 def manage_remove_delegate(request, token, delegate_id):
     booking = _booking_for(token)
@@ -283,6 +307,7 @@ def manage_remove_delegate(request, token, delegate_id):
     )
 
 
+@private_page
 @require_http_methods(["GET", "POST"])
 def manage_substitute(request, token, delegate_id):
     booking = _booking_for(token)
@@ -311,6 +336,7 @@ def manage_substitute(request, token, delegate_id):
     )
 
 
+@private_page
 @require_POST
 def manage_cancel(request, token):
     booking = _booking_for(token)
@@ -324,3 +350,40 @@ def manage_cancel(request, token):
         "Your booking has been cancelled.",
         {"cancel": form},
     )
+
+
+# A new manage link -------------------------------------------------------------------------------
+
+
+@private_page
+@require_POST
+def manage_new_link(request, token):
+    """From the manage page: email the booker a new link; this one stops working at once."""
+    booking = _booking_for(token)
+    services.booking_new_manage_link(booking=booking, actor="booker (manage page)")
+    return redirect("booking:link_sent")
+
+
+@require_http_methods(["GET", "POST"])
+def new_link(request):
+    """For a booker who lost their link, or fears it was forwarded: the reference and the
+    booker's email address bring a new link to that address, and earlier links stop working.
+    The answer is the same whether or not they match, so it reveals nothing."""
+    form = NewLinkForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spam.check_rate_limit(spam.client_address(request), scope="manage-link")
+        except spam.Rejected as exc:
+            form.add_error(None, exc.message)
+        else:
+            booking = Booking.objects.filter(
+                reference=form.cleaned_data["reference"], contact_email__iexact=form.cleaned_data["email"]
+            ).first()
+            if booking is not None:
+                services.booking_new_manage_link(booking=booking, actor="booker (new link page)")
+            return redirect("booking:link_sent")
+    return render(request, "booking/new_link.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def link_sent(request):
+    return render(request, "booking/link_sent.html")

@@ -471,7 +471,7 @@ def test_each_invalid_field_gets_its_own_message(client, session):
     assert errors["organisation"] == ["This field is required."]
     assert errors["contact_phone"] == ["Enter a valid phone number."]
     assert errors["ods_code"] == ["Enter an NHS ODS code: 3 to 9 letters and digits, for example RGT or RGT01."]
-    assert errors["accept_terms"] == ["Please accept the booking terms to continue."]
+    assert errors["accept_terms"] == ["Accept the booking terms to continue"]
     assert written() == (0, 0, 0, 0)
 
 

@@ -163,3 +163,14 @@ def test_the_office_can_send_a_new_link_from_the_admin(admin_client, booking, ma
     assert links.booking_from_token(old) is None
     assert len(mailoutbox_rows("booking_manage_link")) == 2
     assert booking.events.get(kind="link_reissued").actor == "staff:admin"
+
+
+def test_the_manage_page_offers_a_new_link_and_the_confirmation_page_says_keep_it_private(client, booking):
+    from django.urls import reverse
+
+    token = links.manage_token(booking)
+    page = client.get(reverse("booking:manage", args=[token])).content.decode()
+    assert reverse("booking:manage_new_link", args=[token]) in page
+    assert "Email me a new link" in page
+    confirmed = client.get(reverse("booking:confirmed", args=[token])).content.decode()
+    assert "Keep this link private" in confirmed
