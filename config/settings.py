@@ -34,7 +34,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "core.admin_apps.StaffAdminConfig",  # django.contrib.admin, with our site as admin.site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "phonenumber_field",
+    "core.admin_apps.SignInAttemptsConfig",  # axes
+    "django_otp",
+    "core.admin_apps.TwoFactorConfig",  # django_otp.plugins.otp_totp
     # Ours
     "core",
     "courses",
@@ -68,8 +71,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -264,6 +269,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"  # a manage link's token never reaches another site
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# Staff sign-in to the admin (core/admin_site.py): lockout after failed sign-ins (django-axes) and
+# two-factor codes from an authenticator app (django-otp).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out sign-in before any password check
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins (wrong passwords and wrong codes) counted per username and client address
+# together, so an attacker locks out only themselves, never a staff member everywhere.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Ours (core.admin_site.SignInAttemptHandler): failed sign-ins from one address, all usernames; 0 is off.
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+if AXES_FAILURE_LIMIT < 1 or AXES_IP_FAILURE_LIMIT < 0 or AXES_COOLOFF_TIME.total_seconds() < 60:
+    raise ImproperlyConfigured(
+        "AXES_FAILURE_LIMIT and AXES_COOLOFF_MINUTES must be at least 1, and AXES_IP_FAILURE_LIMIT 0 or more."
+    )
+AXES_RESET_ON_SUCCESS = True
+AXES_HANDLER = "core.admin_site.SignInAttemptHandler"
+AXES_CLIENT_IP_CALLABLE = "core.admin_site.client_ip"  # core.spam.client_address, so TRUSTED_PROXIES applies
+AXES_LOCKOUT_CALLABLE = "core.admin_site.lockout_response"
+# Staff with a TOTP device always give its code; with this on, every superuser must have one.
+OTP_REQUIRED_FOR_SUPERUSERS = env.bool("OTP_REQUIRED_FOR_SUPERUSERS", default=False)
+OTP_TOTP_ISSUER = PROVIDER["name"]  # the name authenticator apps show beside the code
 
 LOGGING = {
     "version": 1,

@@ -10,7 +10,7 @@ urlpatterns = [
     path("", include("enquiries.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
-    path("admin/", admin.site.urls),
+    path("admin/", admin.site.urls),  # core.admin_site.StaffAdminSite (core/admin_apps.py)
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
@@ -18,6 +18,3 @@ urlpatterns = [
 
 handler404 = "core.views.page_not_found"
 handler500 = "core.views.server_error"
-
-admin.site.site_header = "Calm Response Training: office"
-admin.site.site_title = "Calm Response Training admin"
