@@ -197,11 +197,22 @@ LEADS_MIN_SUBMIT_SECONDS = env.float("LEADS_MIN_SUBMIT_SECONDS", default=3)
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 
 # Email outbox
-EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=6)
+# Transient errors are retried for EMAIL_RETRY_FOR_HOURS, the wait doubling from the base up to
+# the max; EMAIL_MAX_ATTEMPTS is only a backstop (24 hours take about 30 attempts).
+EMAIL_RETRY_FOR_HOURS = env.float("EMAIL_RETRY_FOR_HOURS", default=24.0)
 EMAIL_RETRY_BASE_SECONDS = env.float("EMAIL_RETRY_BASE_SECONDS", default=30.0)
+EMAIL_RETRY_MAX_SECONDS = env.float("EMAIL_RETRY_MAX_SECONDS", default=3600.0)
+EMAIL_MAX_ATTEMPTS = env.int("EMAIL_MAX_ATTEMPTS", default=100)
 EMAIL_SWEEP_GRACE_SECONDS = env.int("EMAIL_SWEEP_GRACE_SECONDS", default=60)
-EMAIL_SENDING_TIMEOUT_SECONDS = env.int("EMAIL_SENDING_TIMEOUT_SECONDS", default=600)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Longer than one send can take (EMAIL_TIMEOUT + EMAIL_REPLY_TIMEOUT and more), or the sweep
+# would call a slow send "unknown" while it is still going.
+EMAIL_SENDING_TIMEOUT_SECONDS = env.int("EMAIL_SENDING_TIMEOUT_SECONDS", default=1800)
+# Seconds to connect to the mail server, then to wait for each of its replies: the reply to the
+# end of DATA may take minutes (RFC 5321 suggests waiting 10).
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=20)
+EMAIL_REPLY_TIMEOUT = env.float("EMAIL_REPLY_TIMEOUT", default=600)
+# Told once when emails start failing or their delivery becomes unknown (outbox/alerts.py).
+OPS_EMAIL = env("OPS_EMAIL", default=SALES_EMAIL)
 REMINDER_DAYS_BEFORE = env.int("REMINDER_DAYS_BEFORE", default=3)
 PO_REMINDER_DAYS_BEFORE = [3, 1]
 

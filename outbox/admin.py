@@ -1,9 +1,54 @@
 from django import forms
 from django.contrib import admin, messages
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import ReadOnlyTabularInline, action_form_page
+
 from . import registry, rendering, services
-from .models import EmailStatus, EmailTemplate, OutboundEmail
+from .models import PROBLEM_STATUSES, EmailStatus, EmailTemplate, OutboundEmail
+
+STATUS_COLOURS = {
+    EmailStatus.SENT: "#1b6e3a",
+    EmailStatus.FAILED: "#b3261e",
+    EmailStatus.UNKNOWN: "#8a3a00",
+    EmailStatus.QUEUED: "#5c4a00",
+}
+
+
+def status_badge(email):
+    return format_html(
+        '<strong style="color:{}">{}</strong>', STATUS_COLOURS.get(email.status, "#333"), email.get_status_display()
+    )
+
+
+class EmailProblemsInline(ReadOnlyTabularInline):
+    """A booking's or a lead's emails that failed or may not have arrived, linking to each in the
+    outbox, where staff read why and resend. Add it to the BookingAdmin's or LeadAdmin's inlines:
+    the parent's foreign key (OutboundEmail.booking or .lead) is found by its model."""
+
+    model = OutboundEmail
+    fields = ["kind", "recipients", "status_shown", "last_error", "email_link"]
+    readonly_fields = fields
+    ordering = ["-created_at", "-pk"]
+    verbose_name = "email problem"
+    verbose_name_plural = "emails that failed or may not have arrived"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(status__in=PROBLEM_STATUSES)
+
+    @admin.display(description="Status")
+    def status_shown(self, email):
+        return status_badge(email)
+
+    @admin.display(description="Email")
+    def email_link(self, email):
+        url = reverse("admin:outbox_outboundemail_change", args=[email.pk])
+        return format_html('<a href="{}">{}</a>', url, email.subject)
+
+
+class ConfirmResendForm(forms.Form):
+    """Nothing to fill in: the page is there to make staff stop and check."""
 
 
 @admin.register(OutboundEmail)
@@ -26,6 +71,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "last_attempt_at",
         "next_attempt_at",
         "sent_at",
+        "message_id",
         "last_error",
         "attachment_names",
         "body_text",
@@ -45,10 +91,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, email):
-        colours = {EmailStatus.SENT: "#1b6e3a", EmailStatus.FAILED: "#b3261e", EmailStatus.QUEUED: "#5c4a00"}
-        return format_html(
-            '<strong style="color:{}">{}</strong>', colours.get(email.status, "#333"), email.get_status_display()
-        )
+        return status_badge(email)
 
     @admin.display(description="Attachments")
     def attachment_names(self, email):
@@ -64,13 +107,35 @@ class OutboundEmailAdmin(admin.ModelAdmin):
             email.body_html,
         )
 
-    @admin.action(description="Resend the selected failed emails")
+    def has_resend_permission(self, request):
+        return request.user.has_perm("outbox.resend_outboundemail")
+
+    @admin.action(description="Resend the selected failed (or delivery unknown) emails", permissions=["resend"])
     def resend(self, request, queryset):
-        count = services.email_resend(emails=list(queryset))
-        skipped = queryset.count() - count
+        emails = list(queryset)
+        unknown = [email for email in emails if email.status == EmailStatus.UNKNOWN]
+        if unknown:
+            # These may have arrived: resend only once staff have checked and said so.
+            confirmed = action_form_page(
+                self,
+                request,
+                emails,
+                form_class=ConfirmResendForm,
+                title="Resend emails that may already have been delivered?",
+                intro=f"{len(unknown)} of these emails went to the mail server, but it never confirmed that it "
+                'accepted them (their status is "Delivery unknown"), so they may already have been '
+                "delivered. Check with the recipients if you can: resending may give them a second copy "
+                "(with the same Message-ID, so some mail programs hide it).",
+                button="Yes, resend them",
+                action="resend",
+            )
+            if not isinstance(confirmed, dict):
+                return confirmed  # the question page
+        count = services.email_resend(emails=emails, unknown_too=bool(unknown))
+        skipped = len(emails) - count
         self.message_user(request, f"{count} email(s) queued again.")
         if skipped:
-            self.message_user(request, f"{skipped} were not failed and were left alone.", messages.WARNING)
+            self.message_user(request, f"{skipped} were not failed or unknown and were left alone.", messages.WARNING)
 
 
 class EmailTemplateForm(forms.ModelForm):

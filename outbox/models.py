@@ -10,6 +10,13 @@ class EmailStatus(models.TextChoices):
     SENDING = "sending", "Sending"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+    # The whole message went out but the server's answer never came (or the worker stopped
+    # mid-send): it may have been delivered. Never retried blindly; staff check, then resend.
+    UNKNOWN = "unknown", "Delivery unknown"
+
+
+# What staff and the operators are told about: the email did not go, or may not have.
+PROBLEM_STATUSES = [EmailStatus.FAILED, EmailStatus.UNKNOWN]
 
 
 class OutboundEmail(models.Model):
@@ -36,11 +43,19 @@ class OutboundEmail(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
     last_attempt_at = models.DateTimeField(null=True, blank=True)
+    # Transient errors are retried until EMAIL_RETRY_FOR_HOURS after this (a resend starts again).
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Made at the first attempt and used on every one, so a server or client that gets the same
+    # email twice (a reply lost, a resend) can tell it is a copy.
+    message_id = models.CharField("Message-ID", max_length=255, blank=True, editable=False)
+    # The operators have been told about this failed or unknown email (outbox/alerts.py).
+    ops_alerted = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = "email"
+        permissions = [("resend_outboundemail", "Can resend emails")]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
 
     def __str__(self):

@@ -4,24 +4,32 @@
   one send task per row on the `mail` queue. If the broker is down the rows simply wait.
 - email_send() claims a row under a lock (queued -> sending), sends it, and marks it sent, so a
   task run twice sends once. Transient SMTP errors go back to queued for a retry with backoff
-  until EMAIL_MAX_ATTEMPTS, then the row is failed.
+  for EMAIL_RETRY_FOR_HOURS, then the row is failed. A message sent in full whose reply never
+  came is "unknown": it may have arrived, so it is not retried blindly.
 - outbox_sweep() (beat, every minute) re-queues rows that have waited too long: nothing is lost.
+  It also marks rows stuck mid-send unknown and alerts the operators (outbox/alerts.py).
 """
 
+import ipaddress
 import logging
 import smtplib
 import socket
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import make_msgid, parseaddr
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import SafeMIMEText
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
+from django.db import connection as db_connection
 from django.utils import timezone
 
-from . import rendering
-from .models import EmailStatus, OutboundEmail
+from . import alerts, backends, rendering
+from .backends import DeliveryUnknown
+from .models import PROBLEM_STATUSES, EmailStatus, OutboundEmail
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +124,19 @@ class SendResult:
     SKIPPED = "skipped"  # already sent, or being sent by another worker
     RETRY = "retry"
     FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+def message_id_domain():
+    """The site's host name, or else the sender's domain: never "localhost" or an IP address,
+    which receiving servers may take for a forgery."""
+    host = urlsplit(settings.SITE_URL).hostname or ""
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if "." in host:
+            return host
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "outbox.invalid"
 
 
 def _claim(pk):
@@ -127,7 +148,11 @@ def _claim(pk):
         row.status = EmailStatus.SENDING
         row.attempts += 1
         row.last_attempt_at = timezone.now()
-        row.save(update_fields=["status", "attempts", "last_attempt_at"])
+        if row.attempts == 1:
+            row.first_attempt_at = row.last_attempt_at
+        if not row.message_id:
+            row.message_id = make_msgid(domain=message_id_domain())
+        row.save(update_fields=["status", "attempts", "last_attempt_at", "first_attempt_at", "message_id"])
         return row
 
 
@@ -161,7 +186,7 @@ def _message(row, connection):
         to=row.to,
         reply_to=row.reply_to or None,
         connection=connection,
-        headers={"X-Outbox-Id": str(row.pk), "X-Email-Kind": row.kind, **row.headers},
+        headers={"X-Outbox-Id": str(row.pk), "X-Email-Kind": row.kind, **row.headers, "Message-ID": row.message_id},
         calendar_method=(calendar or {}).get("method", "REQUEST"),
     )
     if row.body_html:
@@ -186,8 +211,33 @@ def _is_transient(exc):
 
 
 def retry_delay(attempts):
-    """Exponential backoff: base, 2x base, 4x base ..., capped at an hour."""
-    return min(settings.EMAIL_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)), 3600)
+    """Exponential backoff: base, 2x base, 4x base ..., capped at EMAIL_RETRY_MAX_SECONDS."""
+    return min(settings.EMAIL_RETRY_BASE_SECONDS * (2 ** max(attempts - 1, 0)), settings.EMAIL_RETRY_MAX_SECONDS)
+
+
+def _may_retry(row):
+    """A mail server down for hours must not fail the emails: retry for EMAIL_RETRY_FOR_HOURS
+    from the first attempt, with EMAIL_MAX_ATTEMPTS only as a backstop."""
+    retrying_for = timezone.now() - (row.first_attempt_at or row.last_attempt_at)
+    return row.attempts < settings.EMAIL_MAX_ATTEMPTS and retrying_for < timedelta(hours=settings.EMAIL_RETRY_FOR_HOURS)
+
+
+MARK_TRIES = 5
+
+
+def _mark(pk, **fields):
+    """Record a send's outcome. The email has gone (or not) and only this row says so: if the
+    database connection broke meanwhile (a restart, a failover), open a fresh one and try again,
+    rather than leave the row "sending" and have it taken for undelivered."""
+    for attempt in range(1, MARK_TRIES + 1):
+        try:
+            return OutboundEmail.objects.filter(pk=pk).update(**fields)
+        except (InterfaceError, OperationalError) as exc:
+            if attempt == MARK_TRIES or db_connection.in_atomic_block:  # a transaction cannot reconnect
+                raise
+            logger.warning("Email %s: could not record %s (%s); reconnecting.", pk, fields.get("status"), exc)
+            db_connection.close()
+            time.sleep(0.5 * attempt)
 
 
 def email_send(pk, *, connection=None):
@@ -196,52 +246,56 @@ def email_send(pk, *, connection=None):
     if row is None:
         return SendResult.SKIPPED
     try:
-        _message(row, connection or get_connection()).send()
+        _message(row, connection or backends.get_connection()).send()
+    except DeliveryUnknown as exc:
+        _mark(row.pk, status=EmailStatus.UNKNOWN, last_error=f"{exc}. It may have been delivered."[:2000])
+        logger.error("Email %s: delivery unknown: %s", row.pk, exc)
+        return SendResult.UNKNOWN
     except Exception as exc:
-        transient = _is_transient(exc)
         error = f"{type(exc).__name__}: {exc}"[:2000]
-        if transient and row.attempts < settings.EMAIL_MAX_ATTEMPTS:
-            OutboundEmail.objects.filter(pk=row.pk).update(
-                status=EmailStatus.QUEUED,
-                last_error=error,
-                next_attempt_at=timezone.now() + timedelta(seconds=retry_delay(row.attempts)),
-            )
+        if _is_transient(exc) and _may_retry(row):
+            next_attempt_at = timezone.now() + timedelta(seconds=retry_delay(row.attempts))
+            _mark(row.pk, status=EmailStatus.QUEUED, last_error=error, next_attempt_at=next_attempt_at)
             return SendResult.RETRY
-        OutboundEmail.objects.filter(pk=row.pk).update(status=EmailStatus.FAILED, last_error=error)
+        _mark(row.pk, status=EmailStatus.FAILED, last_error=error)
         logger.error("Email %s failed after %s attempt(s): %s", row.pk, row.attempts, error)
         return SendResult.FAILED
-    OutboundEmail.objects.filter(pk=row.pk).update(status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
+    _mark(row.pk, status=EmailStatus.SENT, sent_at=timezone.now(), last_error="")
     return SendResult.SENT
 
 
 @transaction.atomic
-def email_resend(*, emails):
-    """Staff's "resend": failed rows go back to the queue with fresh attempts."""
+def email_resend(*, emails, unknown_too=False):
+    """Staff's "resend": failed rows go back to the queue with fresh attempts, and rows whose
+    delivery is unknown too when staff have accepted that the recipient may get it twice.
+    The Message-ID stays the same, so a copy can be recognised."""
+    statuses = PROBLEM_STATUSES if unknown_too else [EmailStatus.FAILED]
     ids = list(
-        OutboundEmail.objects.filter(pk__in=[e.pk for e in emails], status=EmailStatus.FAILED).values_list(
-            "pk", flat=True
-        )
+        OutboundEmail.objects.filter(pk__in=[e.pk for e in emails], status__in=statuses).values_list("pk", flat=True)
     )
     OutboundEmail.objects.filter(pk__in=ids).update(
-        status=EmailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now()
+        status=EmailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now(), ops_alerted=False
     )
     transaction.on_commit(lambda: enqueue(ids))
     return len(ids)
 
 
-def outbox_sweep(*, now=None):
-    """Re-queue rows that should have gone by now; fail rows stuck mid-send.
+INTERRUPTED = "Interrupted while sending: it may or may not have been delivered. Check, then resend if needed."
 
-    A row still "sending" long after its attempt may or may not have reached the server; to
-    keep "at most once" it is marked failed for staff to check and resend, never resent blindly.
+
+def outbox_sweep(*, now=None):
+    """Re-queue rows that should have gone by now; mark rows stuck mid-send unknown; tell the
+    operators about new problems.
+
+    A row still "sending" long after its attempt may or may not have reached the server (the
+    worker died, or lost its database before recording the outcome); to keep "at most once" it
+    is marked unknown for staff to check and resend, never resent blindly.
     """
     now = now or timezone.now()
     stuck = OutboundEmail.objects.filter(
         status=EmailStatus.SENDING, last_attempt_at__lt=now - timedelta(seconds=settings.EMAIL_SENDING_TIMEOUT_SECONDS)
-    ).update(
-        status=EmailStatus.FAILED,
-        last_error="Interrupted while sending: it may or may not have been delivered. Check, then resend if needed.",
-    )
+    ).update(status=EmailStatus.UNKNOWN, last_error=INTERRUPTED)
+    alerted = alerts.ops_alert(now=now)
     due = list(
         OutboundEmail.objects.filter(
             status=EmailStatus.QUEUED, next_attempt_at__lt=now - timedelta(seconds=settings.EMAIL_SWEEP_GRACE_SECONDS)
@@ -250,4 +304,4 @@ def outbox_sweep(*, now=None):
         .values_list("pk", flat=True)[:1000]
     )
     enqueue(due)
-    return {"requeued": len(due), "stuck": stuck}
+    return {"requeued": len(due), "stuck": stuck, "alerted": alerted}

@@ -120,20 +120,27 @@ def test_retry_backoff_grows_and_is_capped(settings):
     assert services.retry_delay(20) == 3600
 
 
-def test_sweep_sends_what_waited_too_long_and_fails_what_was_interrupted(smtp_server):
+def test_sweep_sends_what_waited_too_long_and_marks_what_was_interrupted_unknown(
+    smtp_server, settings, django_capture_on_commit_callbacks
+):
+    settings.OPS_EMAIL = "ops@example.com"
     services.email_queue(an_email("waiting"))
     services.email_queue(an_email("interrupted", to="other@example.org"))
     smtp_server.messages.clear()
     old = timezone.now() - timedelta(hours=1)
     OutboundEmail.objects.filter(unique_key="waiting").update(status=EmailStatus.QUEUED, next_attempt_at=old)
     OutboundEmail.objects.filter(unique_key="interrupted").update(status=EmailStatus.SENDING, last_attempt_at=old)
-    result = services.outbox_sweep()
-    assert result == {"requeued": 1, "stuck": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        result = services.outbox_sweep()
+    assert result == {"requeued": 1, "stuck": 1, "alerted": 1}
     assert OutboundEmail.objects.get(unique_key="waiting").status == EmailStatus.SENT
     interrupted = OutboundEmail.objects.get(unique_key="interrupted")
-    assert interrupted.status == EmailStatus.FAILED  # never resent blindly: it may have gone
+    # Not failed: it may have gone, so it is never resent blindly, and staff are told so.
+    assert interrupted.status == EmailStatus.UNKNOWN
+    assert interrupted.get_status_display() == "Delivery unknown"
     assert "Interrupted while sending" in interrupted.last_error
-    assert [m["rcpt"] for m in smtp_server.messages] == [["delegate@example.org"]]
+    # The operators hear of it; the interrupted email itself is not sent again.
+    assert sorted(m["rcpt"][0] for m in smtp_server.messages) == ["delegate@example.org", "ops@example.com"]
 
 
 def test_many_emails_are_one_insert(smtp_server):
