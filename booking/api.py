@@ -26,16 +26,18 @@ from drf_spectacular.utils import (
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers, status, viewsets
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
-from core import idempotency
+from core import idempotency, spam
+from core.parsers import JSONParser
 from courses import selectors as course_selectors
 
 from . import selectors, services
 from .links import manage_url
 from .models import (
+    ADJUSTMENTS_MAX,
+    INVOICE_ADDRESS_MAX,
     BookingStatus,
     CourseSession,
     OrganisationType,
@@ -182,15 +184,27 @@ class DelegateSerializer(StrictSerializer):
     email = serializers.EmailField(max_length=254, help_text="Once per session: each delegate needs their own.")
     job_role = serializers.CharField(max_length=150, allow_blank=True, default="")
     adjustments = serializers.CharField(
-        allow_blank=True, default="", help_text="Access needs or reasonable adjustments."
+        max_length=ADJUSTMENTS_MAX, allow_blank=True, default="", help_text="Access needs or reasonable adjustments."
     )
 
 
+class WholeNumberPrimaryKeyField(serializers.PrimaryKeyRelatedField):
+    """An id must be a whole number: 1.5 or "1.5" is refused rather than read as 1."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str) or not str(data).strip().isdigit():
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(int(data))
+
+
 class BookingCreateSerializer(StrictSerializer):
-    session = serializers.PrimaryKeyRelatedField(
+    session = WholeNumberPrimaryKeyField(
         queryset=CourseSession.objects.filter(course__is_published=True),
         help_text="The session id, from /api/v1/sessions/.",
-        error_messages={"does_not_exist": "There is no session with id {pk_value}."},
+        error_messages={
+            "does_not_exist": "There is no session with id {pk_value}.",
+            "incorrect_type": "Give the session's id as a whole number, for example 12.",
+        },
     )
     organisation = serializers.CharField(max_length=200)
     organisation_type = serializers.ChoiceField(choices=OrganisationType.choices)
@@ -204,7 +218,7 @@ class BookingCreateSerializer(StrictSerializer):
     contact_email = serializers.EmailField(max_length=254)
     contact_phone = PhoneNumberField(region="GB", help_text="A UK number, for example 01473 555 012.")
     job_title = serializers.CharField(max_length=150, allow_blank=True, default="")
-    invoice_address = serializers.CharField()
+    invoice_address = serializers.CharField(max_length=INVOICE_ADDRESS_MAX)
     purchase_order = serializers.CharField(
         max_length=50,
         allow_blank=True,
@@ -255,10 +269,16 @@ class BookingSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
         read_only=True,
         choices=[
+            (BookingStatus.UNCONFIRMED, "Seats held until confirm_by, while the booker confirms their email"),
             (BookingStatus.CONFIRMED, "Confirmed"),
             (BookingStatus.AWAITING_PO, "Seats held until po_deadline, awaiting the purchase order"),
             (BookingStatus.WAITLISTED, "On the waiting list, holding no seats"),
         ],
+    )
+    confirm_by = LocalDateTimeField(
+        read_only=True,
+        allow_null=True,
+        help_text="While the booker's email address is unconfirmed: when the booking lapses. Otherwise null.",
     )
     session = SessionSerializer(read_only=True)
     delegates = DelegateSerializer(many=True, read_only=True)
@@ -276,15 +296,23 @@ class BookingSerializer(serializers.Serializer):
         help_text="For awaiting_po: add the PO through manage_url by then or the seats are released. Otherwise null.",
     )
     manage_url = serializers.SerializerMethodField(
-        help_text="The booker's private link to see and change the booking; works until the session ends."
+        help_text="The booker's private link to see and change the booking; works until the session ends. "
+        "Null while the booker's email address is unconfirmed: it is then emailed to them."
     )
 
     def get_currency(self, booking) -> str:
         return CURRENCY
 
-    @extend_schema_field(OpenApiTypes.URI)
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_manage_url(self, booking):
-        return manage_url(booking)
+        # The link that changes the booking goes only to a confirmed address, by email.
+        return None if booking.awaits_email_confirmation else manage_url(booking)
+
+    def to_representation(self, booking):
+        data = super().to_representation(booking)
+        if not booking.awaits_email_confirmation:
+            data["confirm_by"] = None
+        return data
 
 
 # Error bodies, for the schema. The shapes come from core.api.exception_handler and the views.
@@ -309,6 +337,7 @@ class BookingConflictSerializer(serializers.Serializer):
             ("session_closed", "Booking for the session has closed"),
             ("session_cancelled", "The session is cancelled"),
             ("session_past", "The session has started or taken place"),
+            ("too_many_unconfirmed", "This booker or organisation already holds the most seats allowed unconfirmed"),
             ("idempotency_request_in_progress", "A request with this Idempotency-Key is still running"),
         ]
     )
@@ -383,10 +412,18 @@ class BookingViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Book places on a session",
         description=(
-            "Books every delegate or none. With a purchase_order the booking is confirmed; with "
-            "po_to_follow it holds the seats as awaiting_po until po_deadline. With too few seats the "
-            "answer is 409 insufficient_seats, unless join_waitlist is true: the booking is then "
-            "waitlisted and holds no seats. A failed request writes nothing.\n\n"
+            "Books every delegate or none. The seats are held as unconfirmed until confirm_by (30 "
+            "minutes by default) while the booker confirms their email address from the link we email "
+            "to contact_email; nothing else is sent, to the booker or the delegates, before then, and an "
+            "unconfirmed booking lapses (cancelled) at confirm_by. Once confirmed, a booking with a "
+            "purchase_order is confirmed; with po_to_follow it holds the seats as awaiting_po until "
+            "po_deadline. Staff signed in to the API book without the email step. With too few seats "
+            "the answer is 409 insufficient_seats, unless join_waitlist is true: the booking is then "
+            "waitlisted and holds no seats (a waitlisted booking also needs the email confirmed before "
+            "it can be promoted). One booker or organisation may hold at most "
+            "BOOKING_UNCONFIRMED_SEATS_MAX seats unconfirmed (409 too_many_unconfirmed), and each "
+            "client address may make BOOKINGS_RATE_LIMIT_PER_HOUR bookings an hour (429 with "
+            "Retry-After). A failed request writes nothing.\n\n"
             "Send an Idempotency-Key to make retries safe: the same key with the same body returns the "
             "first answer (with the header Idempotent-Replayed: true) and books nothing more; the same key "
             "with a different body is a 422."
@@ -413,6 +450,11 @@ class BookingViewSet(viewsets.ViewSet):
             422: OpenApiResponse(
                 IdempotencyKeyReusedSerializer, description="The Idempotency-Key was used for a different request."
             ),
+            429: OpenApiResponse(
+                ApiErrorSerializer,
+                description="rate_limited: too many bookings from this client address in the last hour; see "
+                "the Retry-After header. Nothing was booked.",
+            ),
             503: OpenApiResponse(
                 ApiErrorSerializer, description="session_busy: too many bookings at once for this session; retry."
             ),
@@ -427,6 +469,18 @@ class BookingViewSet(viewsets.ViewSet):
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
+        staff = request.user.is_authenticated and request.user.is_staff
+        if not staff:
+            try:
+                spam.check_rate_limit(
+                    spam.client_address(request), scope="bookings", limit=settings.BOOKINGS_RATE_LIMIT_PER_HOUR
+                )
+            except spam.Rejected as exc:
+                return Response(
+                    {"code": exc.code, "detail": "Too many bookings from this address in the last hour."},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(exc.retry_after)},
+                )
         try:
             with transaction.atomic():
                 # The key first: a simultaneous request with the same key waits here for this one.
@@ -437,7 +491,8 @@ class BookingViewSet(viewsets.ViewSet):
                 )
                 booking = services.booking_create(
                     delegates=[services.DelegateData(**row) for row in data.pop("delegates")],
-                    actor="booker (API)",
+                    actor=f"staff:{request.user.username} (API)" if staff else "booker (API)",
+                    email_confirmation=not staff,
                     **data,
                 )
                 body = self._answer(booking)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.templatetags.uk import gbp, uk_date, uk_datetime, uk_span, vat_percent
 from outbox import registry
 
-from .links import manage_url
+from .links import manage_url, mask_tokens
 from .models import BookingStatus, SessionStatus
 
 BOOKING = {
@@ -66,6 +66,18 @@ CHANGE = {
 }
 
 KINDS = {
+    "booking_email_confirm": (
+        "Confirm the email address to keep the places: sent before anything else (booker)",
+        {
+            **BOOKING,
+            "delegates": MONEY["delegates"],
+            "delegate_count": MONEY["delegate_count"],
+            "status_line": MONEY["status_line"],
+            "confirm_link": "The link that confirms the booking",
+            "confirm_by": "When the held places are released without confirmation",
+            "confirm_within": "How long the booker has to confirm, e.g. '30 minutes'",
+        },
+    ),
     "booking_confirmation": ("Booking confirmation, for finance (booker)", {**BOOKING, **MONEY}),
     "booking_manage_link": ("Private link to manage the booking (booker)", {**BOOKING, **MANAGE}),
     "booking_changed": (
@@ -149,6 +161,7 @@ KINDS = {
 
 for _name, (_label, _placeholders) in KINDS.items():
     registry.register(_name, _label, _placeholders)
+registry.register_mask(mask_tokens)  # staff without booking rights read emails without the links
 
 
 def cancellation_terms(session):
@@ -210,6 +223,7 @@ def booking_placeholders(booking):
     else:
         po_line = "PO to follow"
     status_line = {
+        BookingStatus.UNCONFIRMED: "Your places are held for a short time while you confirm your email address.",
         BookingStatus.CONFIRMED: "Your booking is confirmed.",
         BookingStatus.AWAITING_PO: "Your places are held while we wait for your purchase order.",
         BookingStatus.WAITLISTED: "You are on the waiting list: no places are held yet.",

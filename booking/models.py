@@ -9,13 +9,18 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
 from courses.models import Course
+
+# Free text a booker types: long enough for any real answer, never megabytes.
+INVOICE_ADDRESS_MAX = 500
+NOTES_MAX = 2000
+ADJUSTMENTS_MAX = 1000
 
 # Easy to read over the phone: no 0/O, 1/I/L.
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -165,14 +170,18 @@ class SessionDay(models.Model):
 
 
 class BookingStatus(models.TextChoices):
+    UNCONFIRMED = "unconfirmed", "Awaiting email confirmation"
     CONFIRMED = "confirmed", "Confirmed"
     AWAITING_PO = "awaiting_po", "Awaiting PO"
     WAITLISTED = "waitlisted", "Waiting list"
     CANCELLED = "cancelled", "Cancelled"
 
 
-# Bookings in these states hold seats.
-SEAT_HOLDING = [BookingStatus.CONFIRMED, BookingStatus.AWAITING_PO]
+# Bookings in these states hold seats. An unconfirmed booking holds them only briefly, until
+# its confirm_by time (booking/services.py).
+SEAT_HOLDING = [BookingStatus.CONFIRMED, BookingStatus.AWAITING_PO, BookingStatus.UNCONFIRMED]
+# Bookings whose delegates we write to: places held and the booker's address confirmed.
+DELEGATES_INFORMED = [BookingStatus.CONFIRMED, BookingStatus.AWAITING_PO]
 
 
 class OrganisationType(models.TextChoices):
@@ -215,13 +224,19 @@ class Booking(models.Model):
     contact_email = models.EmailField("booker's email")
     contact_phone = PhoneNumberField("booker's phone", region="GB", validators=[validate_uk_phone])
     job_title = models.CharField(max_length=150, blank=True)
-    invoice_address = models.TextField()
+    invoice_address = models.TextField(
+        max_length=INVOICE_ADDRESS_MAX, validators=[MaxLengthValidator(INVOICE_ADDRESS_MAX)]
+    )
     purchase_order = models.CharField(
         "purchase order number", max_length=50, blank=True, validators=[purchase_order_validator]
     )
     po_to_follow = models.BooleanField("PO to follow", default=False)
     po_deadline = models.DateTimeField("PO deadline", null=True, blank=True)
-    notes = models.TextField(blank=True)
+    # Bookings made on the site or the public API wait for the booker to confirm their email
+    # address; until then no delegate is emailed, and after confirm_by the booking lapses.
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirm_by = models.DateTimeField("confirm by", null=True, blank=True)
+    notes = models.TextField(blank=True, max_length=NOTES_MAX, validators=[MaxLengthValidator(NOTES_MAX)])
     terms_accepted_at = models.DateTimeField()
     terms_version = models.CharField(max_length=20)
     price_per_delegate = models.DecimalField(max_digits=8, decimal_places=2)
@@ -252,6 +267,11 @@ class Booking(models.Model):
     def is_active(self):
         return self.status != BookingStatus.CANCELLED
 
+    @property
+    def awaits_email_confirmation(self):
+        """Made on the site or the public API and not yet confirmed from the booker's email."""
+        return self.confirm_by is not None and self.email_confirmed_at is None
+
     def delegate_count(self):
         # Uses the prefetch cache when the delegates were prefetched.
         return len(self.delegates.all())
@@ -269,7 +289,12 @@ class Delegate(models.Model):
     name = models.CharField(max_length=150)
     email = models.EmailField()
     job_role = models.CharField(max_length=150, blank=True)
-    adjustments = models.TextField("access needs or reasonable adjustments", blank=True)
+    adjustments = models.TextField(
+        "access needs or reasonable adjustments",
+        blank=True,
+        max_length=ADJUSTMENTS_MAX,
+        validators=[MaxLengthValidator(ADJUSTMENTS_MAX)],
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -298,6 +323,8 @@ class BookingEvent(models.Model):
         SESSION_CANCELLED = "session_cancelled", "Session cancelled"
         SESSION_CHANGED = "session_changed", "Session moved or venue changed"
         LINK_REISSUED = "link_reissued", "New manage link sent"
+        EMAIL_CONFIRMED = "email_confirmed", "Booker's email address confirmed"
+        LAPSED = "lapsed", "Lapsed: not confirmed in time"
 
     booking = models.ForeignKey(Booking, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)

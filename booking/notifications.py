@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
-from core.templatetags.uk import uk_span
+from core.templatetags.uk import uk_datetime, uk_span
 from outbox.services import Email, email_queue_many
 
 from .calendar import event_uid, invite_attachment, session_spans
@@ -26,7 +26,8 @@ from .emails import (
     reply_to,
     time_left_text,
 )
-from .models import SEAT_HOLDING, Booking, BookingEvent, BookingStatus, CalendarInvite
+from .links import confirm_url
+from .models import DELEGATES_INFORMED, SEAT_HOLDING, Booking, BookingEvent, BookingStatus, CalendarInvite
 
 _suppressed = ContextVar("booking_notifications_suppressed", default=False)
 _batch = ContextVar("booking_notifications_batch", default=None)
@@ -246,6 +247,11 @@ def _change_text(event):
     return "\n".join(lines)
 
 
+def _confirm_by(booking):
+    minutes = max(int((booking.confirm_by - timezone.now()).total_seconds() // 60), 0)
+    return {"confirm_by": uk_datetime(booking.confirm_by), "confirm_within": f"{minutes} minutes"}
+
+
 def _delegates_note(booking):
     if booking.holds_seats:
         return (
@@ -277,11 +283,18 @@ def emails_for_event(event):
     booking, data = event.booking, event.data
     had_seats = data.get("previous_status", booking.status) in SEAT_HOLDING
 
-    if event.kind == K.CREATED:
+    if booking.awaits_email_confirmation:
+        # Until the booker proves the address is theirs, it gets only the link to do so, and
+        # no delegate hears anything: the site cannot be used to email strangers.
+        if event.kind in (K.CREATED, K.WAITLISTED):
+            out.to_booker("booking_email_confirm", confirm_link=confirm_url(booking), **_confirm_by(booking))
+        return out.emails
+
+    if event.kind == K.CREATED or (event.kind == K.EMAIL_CONFIRMED and booking.holds_seats):
         out.to_booker("booking_confirmation")
         out.to_booker("booking_manage_link")
         out.to_delegates("joining_instructions", method="REQUEST")
-    elif event.kind == K.WAITLISTED:
+    elif event.kind in (K.WAITLISTED, K.EMAIL_CONFIRMED):
         out.to_booker("waitlist_joined")
         out.to_booker("booking_manage_link")
     elif event.kind == K.PROMOTED:
@@ -351,7 +364,7 @@ def delegate_reminders_queue(*, now=None):
     target = timezone.localtime(now).date() + timezone.timedelta(days=settings.REMINDER_DAYS_BEFORE)
     bookings = (
         Booking.objects.filter(
-            status__in=SEAT_HOLDING,
+            status__in=DELEGATES_INFORMED,
             session__status="scheduled",
             session__starts_at__date=target,
         )
@@ -422,7 +435,7 @@ def session_cancel_preview(sessions, reason=""):
     from outbox import rendering
 
     bookings = Booking.objects.filter(session__in=sessions).exclude(status=BookingStatus.CANCELLED)
-    delegates = bookings.filter(status__in=SEAT_HOLDING).aggregate(n=models.Count("delegates"))["n"]
+    delegates = bookings.filter(status__in=DELEGATES_INFORMED).aggregate(n=models.Count("delegates"))["n"]
     sample = (
         bookings.select_related("session__course", "session__venue")
         .prefetch_related("delegates", "session__days")

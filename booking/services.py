@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, prefetch_related_objects
+from django.db.models import Count, Q, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -330,12 +330,19 @@ def booking_create(
     notes="",
     join_waitlist=False,
     actor="booker",
+    email_confirmation=False,
 ):
     """Book places for all the delegates, or none. Returns the booking.
 
     With too few seats the booking joins the waiting list if `join_waitlist`, else
     InsufficientSeats is raised. Bookings with a PO are confirmed; "PO to follow" holds seats
     as awaiting PO until a deadline.
+
+    With `email_confirmation` (the public site and API) the seats are only held, as
+    unconfirmed, until the booker confirms their email address from a link
+    (booking_confirm_email) within BOOKING_CONFIRM_MINUTES; a waiting-list booking waits for
+    that too before it can be promoted. One booker or organisation may hold at most
+    BOOKING_UNCONFIRMED_SEATS_MAX seats unconfirmed, and no delegate is emailed before then.
     """
     purchase_order = (purchase_order or "").strip()
     errors = {}
@@ -358,7 +365,11 @@ def booking_create(
     now = timezone.now()
     free = session.capacity - seats_taken(session)
     if len(rows) <= free:
-        status = BookingStatus.CONFIRMED if purchase_order else BookingStatus.AWAITING_PO
+        if email_confirmation:
+            _check_unconfirmed_cap(contact_email, organisation, len(rows))
+            status = BookingStatus.UNCONFIRMED
+        else:
+            status = BookingStatus.CONFIRMED if purchase_order else BookingStatus.AWAITING_PO
     elif join_waitlist:
         status = BookingStatus.WAITLISTED
     else:
@@ -378,6 +389,7 @@ def booking_create(
         purchase_order=purchase_order,
         po_to_follow=not purchase_order,
         po_deadline=_po_deadline(session, now) if status == BookingStatus.AWAITING_PO else None,
+        confirm_by=now + timedelta(minutes=settings.BOOKING_CONFIRM_MINUTES) if email_confirmation else None,
         notes=notes.strip(),
         terms_accepted_at=now,
         terms_version=settings.BOOKING_TERMS_VERSION,
@@ -397,7 +409,11 @@ def booking_create(
     names = ", ".join(row.name for row in rows)
     if status == BookingStatus.WAITLISTED:
         _record(
-            booking, BookingEvent.Kind.WAITLISTED, f"Joined the waiting list for {len(rows)}: {names}.", actor=actor
+            booking,
+            BookingEvent.Kind.WAITLISTED,
+            f"Joined the waiting list for {len(rows)}: {names}.",
+            actor=actor,
+            email_confirmation=email_confirmation,
         )
     else:
         _record(
@@ -418,9 +434,14 @@ def _lock_booking(booking):
     return booking
 
 
-def _require_changeable(booking, *, by_staff):
+def _require_changeable(booking, *, by_staff, cancelling=False):
     if booking.status == BookingStatus.CANCELLED:
         raise BookingNotChangeable("This booking has been cancelled.", code="booking_cancelled")
+    if booking.awaits_email_confirmation and not (by_staff or cancelling):
+        raise BookingNotChangeable(
+            "Confirm your email address first, from the email we sent you; then you can change the booking.",
+            code="email_not_confirmed",
+        )
     if by_staff:
         return
     reason = booking.session.not_bookable_reason()
@@ -431,7 +452,7 @@ def _require_changeable(booking, *, by_staff):
 @transaction.atomic
 def booking_cancel(*, booking, reason="", actor="booker", by_staff=False):
     booking = _lock_booking(booking)
-    _require_changeable(booking, by_staff=by_staff)
+    _require_changeable(booking, by_staff=by_staff, cancelling=True)
     previous = booking.status
     booking.status = BookingStatus.CANCELLED
     booking.cancelled_reason = reason
@@ -453,6 +474,8 @@ def booking_add_po(*, booking, purchase_order, actor="booker", by_staff=False):
     booking = _lock_booking(booking)
     if booking.status == BookingStatus.CANCELLED:
         raise BookingNotChangeable("This booking has been cancelled.", code="booking_cancelled")
+    if booking.awaits_email_confirmation and not by_staff:
+        _require_changeable(booking, by_staff=False)  # says: confirm your email first
     booking.purchase_order = (purchase_order or "").strip()
     booking.po_to_follow = False
     if not booking.purchase_order:
@@ -569,6 +592,93 @@ def booking_new_manage_link(*, booking, actor="booker"):
 
 
 # ---------------------------------------------------------------------------------------------
+# Email confirmation of public bookings
+
+
+class UnconfirmedLimit(BookingError):
+    code = "too_many_unconfirmed"
+
+
+def _check_unconfirmed_cap(contact_email, organisation, seats):
+    """A booker or organisation holds at most BOOKING_UNCONFIRMED_SEATS_MAX seats unconfirmed."""
+    held = Delegate.objects.filter(
+        Q(booking__contact_email__iexact=contact_email.strip()) | Q(booking__organisation__iexact=organisation.strip()),
+        booking__status=BookingStatus.UNCONFIRMED,
+    ).count()
+    limit = settings.BOOKING_UNCONFIRMED_SEATS_MAX
+    if held + seats > limit:
+        raise UnconfirmedLimit(
+            f"You have {held} place{'s' if held != 1 else ''} waiting for you to confirm your email address. "
+            f"Confirm those bookings from the emails we sent first (at most {limit} places can wait at once), "
+            "or call us.",
+        )
+
+
+@transaction.atomic
+def booking_confirm_email(*, booking, actor="booker (email link)"):
+    """The booker confirmed their email address: the held seats become the booking (confirmed,
+    or awaiting the PO), or a waiting-list booking may now be promoted. Delegates are emailed
+    from here on. Confirming twice changes nothing."""
+    booking = _lock_booking(booking)
+    if booking.email_confirmed_at is not None or booking.confirm_by is None:
+        return booking
+    if booking.status == BookingStatus.CANCELLED:
+        raise BookingNotChangeable(
+            "This booking was not confirmed in time, so the places were released. Please book again.",
+            code="booking_lapsed",
+        )
+    now = timezone.now()
+    booking.email_confirmed_at = now
+    if booking.status == BookingStatus.UNCONFIRMED:
+        booking.status = BookingStatus.CONFIRMED if booking.purchase_order else BookingStatus.AWAITING_PO
+        booking.po_deadline = (
+            _po_deadline(booking.session, now) if booking.status == BookingStatus.AWAITING_PO else None
+        )
+    booking.save(update_fields=["email_confirmed_at", "status", "po_deadline", "updated_at"])
+    _record(
+        booking,
+        BookingEvent.Kind.EMAIL_CONFIRMED,
+        f"Email address {booking.contact_email} confirmed: {booking.get_status_display().lower()}.",
+        actor=actor,
+        status=booking.status,
+    )
+    if booking.status == BookingStatus.WAITLISTED:
+        waitlist_promote(session=booking.session, actor="system")
+    return booking
+
+
+def unconfirmed_bookings_release(*, now=None):
+    """Bookings not confirmed from the booker's email by their confirm_by time lapse: their
+    seats go back (to the waiting list first). Nothing is emailed to the unconfirmed address.
+    Returns the number released."""
+    now = now or timezone.now()
+    released = 0
+    expired = Booking.objects.filter(
+        confirm_by__lt=now, email_confirmed_at=None, status__in=[BookingStatus.UNCONFIRMED, BookingStatus.WAITLISTED]
+    ).values_list("pk", flat=True)
+    for pk in list(expired):
+        with transaction.atomic():
+            booking = _lock_booking(Booking.objects.get(pk=pk))
+            if booking.email_confirmed_at is not None or booking.status == BookingStatus.CANCELLED:
+                continue  # confirmed meanwhile
+            previous = booking.status
+            booking.status = BookingStatus.CANCELLED
+            booking.cancelled_reason = "The booker's email address was not confirmed in time."
+            booking.save(update_fields=["status", "cancelled_reason", "updated_at"])
+            _record(
+                booking,
+                BookingEvent.Kind.LAPSED,
+                "Lapsed: the booker's email address was not confirmed in time; the places were released.",
+                actor="system",
+                previous_status=previous,
+            )
+            if previous == BookingStatus.UNCONFIRMED:
+                waitlist_promote(session=booking.session, actor="system")
+            released += 1
+    return released
+
+
+# ---------------------------------------------------------------------------------------------
 # Waiting list and PO holds
 
 
@@ -588,6 +698,8 @@ def waitlist_promote(*, session, actor="system", after_close=False):
         promoted = []
         waiting = (
             session.bookings.filter(status=BookingStatus.WAITLISTED)
+            # A waiting booking whose booker has yet to confirm their email is not promoted.
+            .exclude(confirm_by__isnull=False, email_confirmed_at=None)
             .annotate(size=Count("delegates"))
             .order_by("created_at", "pk")
         )

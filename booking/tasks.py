@@ -10,6 +10,12 @@ def release_expired_po_holds():
 
 
 @shared_task
+def release_unconfirmed_bookings():
+    """Beat, every minute: bookings whose booker did not confirm their email in time lapse."""
+    return services.unconfirmed_bookings_release()
+
+
+@shared_task
 def send_delegate_reminders():
     """Beat, daily: remind delegates REMINDER_DAYS_BEFORE days before their course (once each)."""
     return notifications.delegate_reminders_queue()

@@ -18,7 +18,7 @@ from core import spam
 
 from . import links, selectors, services
 from .forms import BookingForm, CancelForm, DelegateFormSet, NewLinkForm, PurchaseOrderForm, SubstituteForm
-from .models import Booking
+from .models import Booking, BookingStatus
 
 DRAFT_KEY = "booking-draft-{}"
 
@@ -166,7 +166,26 @@ def review(request, session_id):
         if request.POST.get("action") == "waitlist":
             details["join_waitlist"] = True
         try:
-            booking = services.booking_create(session=session, delegates=delegates, actor="booker (website)", **details)
+            spam.check_rate_limit(
+                spam.client_address(request), scope="bookings", limit=settings.BOOKINGS_RATE_LIMIT_PER_HOUR
+            )
+        except spam.Rejected as exc:
+            response = render(
+                request,
+                "booking/not_bookable.html",
+                {
+                    "session": session,
+                    "reason": "We have received several bookings from you in the last hour. "
+                    "Please call us, or try again later.",
+                },
+                status=429,
+            )
+            response["Retry-After"] = str(exc.retry_after)
+            return response
+        try:
+            booking = services.booking_create(
+                session=session, delegates=delegates, actor="booker (website)", email_confirmation=True, **details
+            )
         except services.InsufficientSeats as exc:
             messages.error(request, exc.message)
             return redirect(reverse("booking:book", args=[session.pk]) + "?change=1")
@@ -193,6 +212,15 @@ def review(request, session_id):
             "totals": {"net": net, "vat": vat, "gross": net + vat, "count": count},
         },
     )
+
+
+def _actor(request):
+    """Who is changing the booking through its manage link: the booker, or a staff member who
+    opened it (recorded by name, so the history never says "booker" for the office)."""
+    user = request.user
+    if user.is_authenticated and user.is_staff:
+        return f"staff:{user.get_username()} (manage link)"
+    return "booker (manage link)"
 
 
 def _booking_for(token):
@@ -229,7 +257,8 @@ def _manage_page(request, token, forms=None):
             "booking": booking,
             "token": token,
             "totals": booking.totals(),
-            "can_change": booking.is_active and reason is None,
+            "can_change": booking.is_active and reason is None and not booking.awaits_email_confirmation,
+            "can_cancel": booking.is_active and reason is None,
             "closed_reason": reason[1] if reason else None,
             "seats_remaining": services.seats_remaining(booking.session),
             "po_form": forms.get("po") or PurchaseOrderForm(),
@@ -271,7 +300,9 @@ def manage_add_po(request, token):
     return _run(
         request,
         token,
-        lambda: services.booking_add_po(booking=booking, purchase_order=form.cleaned_data["purchase_order"]),
+        lambda: services.booking_add_po(
+            booking=booking, purchase_order=form.cleaned_data["purchase_order"], actor=_actor(request)
+        ),
         "Thank you: your purchase order number has been added.",
         {"po": form},
     )
@@ -288,7 +319,7 @@ def manage_add_delegates(request, token):
     return _run(
         request,
         token,
-        lambda: services.booking_add_delegates(booking=booking, delegates=rows),
+        lambda: services.booking_add_delegates(booking=booking, delegates=rows, actor=_actor(request)),
         f"{len(rows)} delegate{'s' if len(rows) != 1 else ''} added.",
         {"add": formset},
     )
@@ -301,7 +332,7 @@ def manage_remove_delegate(request, token, delegate_id):
     return _run(
         request,
         token,
-        lambda: services.booking_remove_delegate(booking=booking, delegate_id=delegate_id),
+        lambda: services.booking_remove_delegate(booking=booking, delegate_id=delegate_id, actor=_actor(request)),
         "The delegate has been removed.",
         {},
     )
@@ -318,7 +349,9 @@ def manage_substitute(request, token, delegate_id):
             **{k: form.cleaned_data.get(k, "") for k in ["name", "email", "job_role", "adjustments"]}
         )
         try:
-            services.booking_substitute_delegate(booking=booking, delegate_id=delegate.pk, replacement=replacement)
+            services.booking_substitute_delegate(
+                booking=booking, delegate_id=delegate.pk, replacement=replacement, actor=_actor(request)
+            )
         except services.BookingError as exc:
             messages.error(request, exc.message)
             return redirect("booking:manage", token=token)
@@ -346,7 +379,7 @@ def manage_cancel(request, token):
     return _run(
         request,
         token,
-        lambda: services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"]),
+        lambda: services.booking_cancel(booking=booking, reason=form.cleaned_data["reason"], actor=_actor(request)),
         "Your booking has been cancelled.",
         {"cancel": form},
     )
@@ -360,7 +393,7 @@ def manage_cancel(request, token):
 def manage_new_link(request, token):
     """From the manage page: email the booker a new link; this one stops working at once."""
     booking = _booking_for(token)
-    services.booking_new_manage_link(booking=booking, actor="booker (manage page)")
+    services.booking_new_manage_link(booking=booking, actor=_actor(request))
     return redirect("booking:link_sent")
 
 
@@ -387,3 +420,29 @@ def new_link(request):
 
 def link_sent(request):
     return render(request, "booking/link_sent.html")
+
+
+# Confirming the booker's email address ---------------------------------------------------------
+
+
+@private_page
+@require_http_methods(["GET", "POST"])
+def confirm_email(request, token):
+    """The link in the booker's first email. GET shows a button rather than confirming at once,
+    because mail scanners (Outlook's Safe Links among them) open every link in an email."""
+    booking = links.booking_from_confirm_token(token, selectors.booking_queryset())
+    if booking is None:
+        raise Http404("This link is not valid.")
+    lapsed = booking.awaits_email_confirmation and booking.status == BookingStatus.CANCELLED
+    if request.method == "POST" or booking.email_confirmed_at is not None or lapsed:
+        try:
+            booking = services.booking_confirm_email(booking=booking)
+        except services.BookingError as exc:
+            return render(
+                request,
+                "booking/not_bookable.html",
+                {"session": booking.session, "reason": exc.message, "title": "This booking has lapsed"},
+                status=410,
+            )
+        return redirect("booking:confirmed", token=links.manage_token(booking))
+    return render(request, "booking/confirm_email.html", {"booking": booking, "token": token})

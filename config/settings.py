@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.request_guard.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -173,6 +174,7 @@ CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 CELERY_BEAT_SCHEDULE = {
     "release-expired-po-holds": {"task": "booking.tasks.release_expired_po_holds", "schedule": 300.0},
+    "release-unconfirmed-bookings": {"task": "booking.tasks.release_unconfirmed_bookings", "schedule": 60.0},
     "sweep-outbox": {"task": "outbox.tasks.sweep_outbox", "schedule": 60.0},
     "send-delegate-reminders": {
         "task": "booking.tasks.send_delegate_reminders",
@@ -235,6 +237,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
         # Per-user tokens for integrators, revoked by deleting them in the admin.
@@ -266,6 +269,13 @@ VAT_RATE = Decimal(env("VAT_RATE", default="0.20"))
 BOOKING_CLOSES_BEFORE_START = timedelta(hours=env.int("BOOKING_CLOSES_HOURS", default=24))
 PO_HOLD_DAYS = env.int("PO_HOLD_DAYS", default=7)
 BOOKING_TERMS_VERSION = env("BOOKING_TERMS_VERSION", default="2026-01")
+# Seats must be earned: a booking made on the site or the public API holds its seats only this
+# long until the booker confirms their email address from a link.
+BOOKING_CONFIRM_MINUTES = env.int("BOOKING_CONFIRM_MINUTES", default=30)
+# Seats one booker (email address) or organisation may hold unconfirmed at once, over all sessions.
+BOOKING_UNCONFIRMED_SEATS_MAX = env.int("BOOKING_UNCONFIRMED_SEATS_MAX", default=12)
+# Bookings (site and API) accepted from one client address per hour.
+BOOKINGS_RATE_LIMIT_PER_HOUR = env.int("BOOKINGS_RATE_LIMIT_PER_HOUR", default=10)
 # How long a seat-counting transaction waits for another's lock before giving up (PostgreSQL).
 BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=5000)
 
@@ -342,6 +352,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_HANDLER = "core.admin_site.SignInAttemptHandler"
 AXES_CLIENT_IP_CALLABLE = "core.admin_site.client_ip"  # core.spam.client_address, so TRUSTED_PROXIES applies
 AXES_LOCKOUT_CALLABLE = "core.admin_site.lockout_response"
+AXES_VERBOSE = False  # no start-up banner on every manage.py command
 # Staff with a TOTP device always give its code; with this on, every superuser must have one.
 OTP_REQUIRED_FOR_SUPERUSERS = env.bool("OTP_REQUIRED_FOR_SUPERUSERS", default=False)
 OTP_TOTP_ISSUER = PROVIDER["name"]  # the name authenticator apps show beside the code

@@ -20,12 +20,14 @@ logger = logging.getLogger(__name__)
 
 
 class Rejected(Exception):
-    """The submission is refused; `message` is safe to show the person."""
+    """The submission is refused; `message` is safe to show the person. `retry_after` is in
+    seconds, for a rate limit."""
 
-    def __init__(self, message, code):
+    def __init__(self, message, code, retry_after=None):
         super().__init__(message)
         self.message = message
         self.code = code
+        self.retry_after = retry_after
 
 
 def form_timestamp():
@@ -57,13 +59,15 @@ def client_address(request):
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
-def check_rate_limit(address, *, scope="leads"):
-    """Count one submission from `address`; refuse past LEADS_RATE_LIMIT_PER_HOUR in the hour.
+def check_rate_limit(address, *, scope="leads", limit=None):
+    """Count one submission from `address`; refuse past `limit` (LEADS_RATE_LIMIT_PER_HOUR unless
+    given) in the clock hour.
 
     The count lives in the cache (Redis). When the cache fails or hangs, the submission goes
     through and the failure is logged: losing a lead or a booking is worse than a missed limit."""
-    limit = settings.LEADS_RATE_LIMIT_PER_HOUR
-    window = int(time.time() // 3600)
+    limit = settings.LEADS_RATE_LIMIT_PER_HOUR if limit is None else limit
+    now = time.time()
+    window = int(now // 3600)
     key = f"ratelimit:{scope}:{address}:{window}"
     try:
         cache.add(key, 0, timeout=3600)
@@ -79,4 +83,5 @@ def check_rate_limit(address, *, scope="leads"):
         raise Rejected(
             "We have received several messages from you in the last hour. Please call us, or try again later.",
             "rate_limited",
+            retry_after=int(3600 - now % 3600) + 1,
         )

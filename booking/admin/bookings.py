@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyTabularInline
+from outbox.admin import EmailProblemsInline
 
 from .. import links, services
 from ..models import Booking, BookingEvent, BookingStatus, Delegate, purchase_order_validator
@@ -56,7 +57,7 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["reference", "organisation", "contact_email", "delegates__email", "purchase_order"]
     ordering = ["-created_at", "-pk"]
     date_hierarchy = "created_at"
-    inlines = [DelegateInline, BookingEventInline]
+    inlines = [DelegateInline, BookingEventInline, EmailProblemsInline]
     actions = ["cancel_bookings", "send_new_manage_link"]
     readonly_fields = [
         "reference",
@@ -101,6 +102,14 @@ class BookingAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        # The manage link lets whoever holds it act as the booker: office staff who may change
+        # bookings see it, view-only staff (Sales) do not.
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        return [(name, options) for name, options in fieldsets if "manage_link" not in options["fields"]]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_delegates=Count("delegates", distinct=True))

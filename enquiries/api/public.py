@@ -7,12 +7,12 @@ from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from booking.api import ApiValidationErrorSerializer, LocalDateTimeField, service_errors
 from booking.models import OrganisationType, validate_uk_phone
 from core import business_hours, spam
+from core.parsers import JSONParser
 from courses.models import Course
 
 from .. import services
@@ -220,7 +220,11 @@ def _rate_limited(request, scope):
     try:
         spam.check_rate_limit(spam.client_address(request), scope=scope)
     except spam.Rejected as exc:
-        return Response({"code": exc.code, "detail": exc.message}, status=status.HTTP_429_TOO_MANY_REQUESTS)
+        return Response(
+            {"code": exc.code, "detail": exc.message},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(exc.retry_after)},
+        )
     return None
 
 

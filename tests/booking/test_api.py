@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from booking import links, services
-from booking.api import BookingViewSet
+from booking.api import BookingSerializer, BookingViewSet
 from booking.models import Booking, BookingEvent, BookingStatus, CourseSession, Delegate
 from core.models import IdempotencyKey
 from tests.factories import CourseFactory, SectorFactory, VenueFactory, london, make_booking, make_session
@@ -36,6 +36,7 @@ SESSION_FIELDS = {
     "bookable",
 }
 BOOKING_FIELDS = {
+    "confirm_by",
     "reference",
     "status",
     "session",
@@ -299,26 +300,26 @@ def test_unknown_session_and_unpublished_course_are_404_in_the_shared_format(cli
 # Bookings: made ----------------------------------------------------------------------------------
 
 
-def test_a_booking_with_a_purchase_order_is_confirmed(client, session):
+def test_a_booking_holds_its_seats_unconfirmed_until_the_booker_confirms_their_email(client, session):
     response = post(client, payload(session, count=2))
 
     assert response.status_code == 201, response.content
     body = response.json()
     assert set(body) == BOOKING_FIELDS
     assert re.fullmatch(r"[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{8}", body["reference"])
-    assert body["status"] == "confirmed"
+    assert body["status"] == "unconfirmed"
     assert set(body["session"]) == SESSION_FIELDS
     assert body["session"]["id"] == session.pk
-    assert body["session"]["seats_remaining"] == 2
+    assert body["session"]["seats_remaining"] == 2  # held
     assert body["delegates"] == [delegate(0), delegate(1)]
     assert (body["total_price"], body["total_vat"], body["total_including_vat"]) == ("290.00", "58.00", "348.00")
     assert body["currency"] == "GBP"
     assert body["po_deadline"] is None
+    assert body["manage_url"] is None  # the link that changes the booking goes by email, once confirmed
 
     booking = Booking.objects.get(reference=body["reference"])
-    assert body["manage_url"] == links.manage_url(booking)
-    assert links.booking_from_token(body["manage_url"].rstrip("/").rsplit("/", 1)[1]) == booking
-    assert booking.status == BookingStatus.CONFIRMED
+    assert datetime.fromisoformat(body["confirm_by"]) == booking.confirm_by
+    assert booking.status == BookingStatus.UNCONFIRMED
     assert (booking.purchase_order, booking.ods_code, str(booking.contact_phone)) == (
         "PO-1001",
         "RGT01",
@@ -326,6 +327,29 @@ def test_a_booking_with_a_purchase_order_is_confirmed(client, session):
     )
     assert booking.delegates.count() == 2
     assert list(booking.events.values_list("kind", "actor")) == [("created", "booker (API)")]
+    # Only the booker hears, with the link to confirm; no delegate is emailed yet.
+    assert list(booking.emails.values_list("kind", flat=True)) == ["booking_email_confirm"]
+
+    services.booking_confirm_email(booking=booking)
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.CONFIRMED
+    kinds = sorted(booking.emails.values_list("kind", flat=True))
+    assert kinds == sorted(
+        ["booking_email_confirm", "booking_confirmation", "booking_manage_link", *["joining_instructions"] * 2]
+    )
+
+
+def test_staff_book_through_the_api_without_the_email_step(client, session, django_user_model):
+    staff = django_user_model.objects.create_user("office", password="x", is_staff=True)
+    client.force_login(staff)
+    response = post(client, payload(session, count=1))
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "confirmed"
+    assert body["confirm_by"] is None
+    booking = Booking.objects.get(reference=body["reference"])
+    assert body["manage_url"] == links.manage_url(booking)
+    assert links.booking_from_token(body["manage_url"].rstrip("/").rsplit("/", 1)[1]) == booking
 
 
 def test_po_to_follow_holds_the_seats_until_the_po_deadline(client, session):
@@ -333,12 +357,14 @@ def test_po_to_follow_holds_the_seats_until_the_po_deadline(client, session):
 
     assert response.status_code == 201, response.content
     body = response.json()
-    booking = Booking.objects.get(reference=body["reference"])
-    assert body["status"] == "awaiting_po"
-    assert booking.po_deadline is not None
-    assert body["po_deadline"] == timezone.localtime(booking.po_deadline).isoformat()
-    assert datetime.fromisoformat(body["po_deadline"]) == booking.po_deadline
+    booking = services.booking_confirm_email(booking=Booking.objects.get(reference=body["reference"]))
+    assert booking.status == BookingStatus.AWAITING_PO
     assert body["session"]["seats_remaining"] == 2
+    # The hold's deadline runs from the confirmation of the email address.
+    shown = BookingSerializer(booking).data
+    assert shown["status"] == "awaiting_po"
+    assert shown["po_deadline"] == timezone.localtime(booking.po_deadline).isoformat()
+    assert datetime.fromisoformat(shown["po_deadline"]) == booking.po_deadline
 
 
 def test_too_few_seats_with_join_waitlist_is_waitlisted_and_holds_no_seats(client, session):
@@ -646,7 +672,7 @@ def test_a_failed_request_does_not_use_up_its_key(client, session):
 
     assert refused.status_code == 409
     assert fixed.status_code == 201
-    assert fixed.json()["status"] == "confirmed"
+    assert fixed.json()["status"] == "unconfirmed"
 
 
 def test_without_a_key_a_retry_is_a_new_request(client, session):
@@ -682,7 +708,7 @@ def test_the_schema_documents_the_booking_api():
     create = schema["paths"]["/api/v1/bookings/"]["post"]
     listing = schema["paths"]["/api/v1/sessions/"]["get"]
 
-    assert set(create["responses"]) == {"201", "400", "409", "422", "503"}
+    assert set(create["responses"]) == {"201", "400", "409", "422", "429", "503"}
     assert {"name": "Idempotency-Key", "in": "header"}.items() <= create["parameters"][0].items()
     assert {p["name"] for p in listing["parameters"]} >= {"course", "sector", "from", "to", "available"}
     assert "/api/v1/sessions/{id}/" in schema["paths"]

@@ -75,11 +75,17 @@ def test_book_review_confirm(client, session):
     assert "£87.00" in html  # VAT
     assert "£522.00" in html
     assert not Booking.objects.exists()  # nothing is written before confirmation
-    confirmed = client.post(response["Location"], follow=True)
+    submitted = client.post(response["Location"], follow=True)
     booking = Booking.objects.get()
-    assert booking.status == BookingStatus.AWAITING_PO
+    assert booking.status == BookingStatus.UNCONFIRMED  # the seats are held while the email is confirmed
     assert booking.ods_code == "RGT"
     assert booking.delegates.count() == 3
+    html = submitted.content.decode()
+    assert "Check your email to confirm your booking" in html
+    assert links.manage_url(booking) not in html
+    confirmed = confirm_from_email(client, booking)
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.AWAITING_PO
     html = confirmed.content.decode()
     assert booking.reference in html
     assert "Places held: purchase order to follow" in html
@@ -145,8 +151,9 @@ def test_joining_the_waiting_list(client, session):
     url = reverse("booking:book", args=[session.pk])
     review_url = client.post(url, form_data(count=2, join_waitlist="on"))["Location"]
     html = client.post(review_url, follow=True).content.decode()
-    assert "You are on the waiting list" in html
-    assert Booking.objects.filter(status=BookingStatus.WAITLISTED).count() == 1
+    assert "place on the waiting list is" in html  # ... held until: confirm your email first
+    booking = Booking.objects.get(status=BookingStatus.WAITLISTED)
+    assert "You are on the waiting list" in html_of(confirm_from_email(client, booking))
 
 
 @pytest.mark.parametrize(
@@ -504,10 +511,10 @@ def test_the_waiting_list_button_joins_the_waiting_list(client, session):
     )
     assert "Confirm booking" not in html
     assert f'href="{url}?change=1">Change your booking</a>' in html
-    response = client.post(review_url, {"action": "waitlist"}, follow=True)
-    assert "You are on the waiting list" in html_of(response)
+    client.post(review_url, {"action": "waitlist"}, follow=True)
     booking = Booking.objects.get(status=BookingStatus.WAITLISTED)
     assert booking.delegates.count() == 2
+    assert "You are on the waiting list" in html_of(confirm_from_email(client, booking))
 
 
 def test_the_review_page_confirms_when_the_seats_are_there(client, session):
@@ -516,6 +523,7 @@ def test_the_review_page_confirms_when_the_seats_are_there(client, session):
     assert re.search(r'name="action" value="confirm"[^>]*>Confirm booking</button>', html)
     assert "Join the waiting list</button>" not in html
     client.post(review_url, {"action": "confirm"})
+    confirm_from_email(client, Booking.objects.get())
     assert Booking.objects.get().status == BookingStatus.AWAITING_PO
 
 
@@ -598,3 +606,95 @@ def test_the_favicon(client):
     from django.contrib.staticfiles import finders
 
     assert finders.find("favicon.svg").endswith("static/favicon.svg")
+
+
+def confirm_from_email(client, booking):
+    """Follow the link in the booker's confirm-your-email email, and press its button."""
+    from outbox.models import OutboundEmail
+
+    email = OutboundEmail.objects.get(booking=booking, kind="booking_email_confirm")
+    url = re.search(r"https?://\S+/bookings/confirm/\S+/", email.body_text).group(0)
+    path = url.split("://", 1)[1].split("/", 1)[1]
+    page = client.get("/" + path)
+    assert page.status_code == 200
+    assert "Confirm my booking" in html_of(page)
+    return client.post("/" + path, follow=True)
+
+
+# Seats must be earned ----------------------------------------------------------------------------
+
+
+def test_nothing_reaches_the_delegates_until_the_booker_confirms_their_email(client, session):
+    from outbox.models import OutboundEmail
+
+    review_url = client.post(reverse("booking:book", args=[session.pk]), form_data(count=2))["Location"]
+    client.post(review_url)
+    booking = Booking.objects.get()
+    assert list(OutboundEmail.objects.values_list("kind", "to")) == [("booking_email_confirm", [booking.contact_email])]
+    # The manage page cannot change an unconfirmed booking (only cancel it).
+    token = links.manage_token(booking)
+    html = html_of(client.get(manage(booking)))
+    assert "Until then it cannot be changed" in html
+    response = client.post(reverse("booking:add_po", args=[token]), {"purchase_order": "PO 1"}, follow=True)
+    assert "Confirm your email address first" in html_of(response)
+    confirm_from_email(client, booking)
+    kinds = sorted(OutboundEmail.objects.values_list("kind", flat=True))
+    assert kinds.count("joining_instructions") == 2
+    assert "booking_manage_link" in kinds
+
+
+def test_an_unconfirmed_booking_lapses_and_its_seats_go_back(client, session):
+    from booking import services
+
+    make_booking(session, count=3)  # one seat left
+    review_url = client.post(reverse("booking:book", args=[session.pk]), form_data(count=1))["Location"]
+    client.post(review_url)
+    held = Booking.objects.get(status=BookingStatus.UNCONFIRMED)
+    assert services.seats_remaining(session) == 0  # held for the booker, not yet confirmed
+    waiting = make_booking(session, count=1, join_waitlist=True)
+    assert waiting.status == BookingStatus.WAITLISTED
+    assert services.unconfirmed_bookings_release(now=timezone.now()) == 0  # not yet
+    assert services.unconfirmed_bookings_release(now=held.confirm_by + timedelta(seconds=1)) == 1
+    held.refresh_from_db()
+    assert held.status == BookingStatus.CANCELLED
+    waiting.refresh_from_db()
+    assert waiting.status == BookingStatus.CONFIRMED  # the freed seat went to the waiting list
+    # The link now says what happened, and offers the other dates.
+    response = client.get(reverse("booking:confirm_email", args=[links.confirm_token(held)]))
+    assert response.status_code == 410
+    assert "not confirmed in time" in html_of(response)
+
+
+def test_one_booker_cannot_hold_more_than_the_cap_unconfirmed(client, settings):
+    settings.BOOKING_UNCONFIRMED_SEATS_MAX = 3
+    first, second = make_session(capacity=20), make_session(capacity=20)
+    review = client.post(reverse("booking:book", args=[first.pk]), form_data(count=2))["Location"]
+    client.post(review)
+    review = client.post(reverse("booking:book", args=[second.pk]), form_data(count=2))["Location"]
+    response = client.post(review)
+    assert response.status_code == 409
+    assert "waiting for you to confirm your email address" in html_of(response)
+    assert Booking.objects.count() == 1
+
+
+def test_bookings_from_one_address_are_rate_limited(client, session, settings):
+    from uuid import uuid4
+
+    settings.BOOKINGS_RATE_LIMIT_PER_HOUR = 2
+    address = f"2001:db8::{uuid4().hex[:4]}"  # its own count, whatever earlier runs left in the cache
+    statuses = []
+    for n in range(3):
+        review = client.post(
+            reverse("booking:book", args=[session.pk]),
+            form_data(
+                count=1,
+                contact_email=f"b{n}@example.org",
+                organisation=f"Org {n}",
+                **{"form-0-email": f"d{n}@example.org"},
+            ),
+            REMOTE_ADDR=address,
+        )["Location"]
+        statuses.append(client.post(review, REMOTE_ADDR=address).status_code)
+    assert statuses[:2] == [302, 302]
+    assert statuses[2] == 429
+    assert Booking.objects.count() == 2

@@ -7,26 +7,10 @@ import pytest
 from playwright.sync_api import expect
 
 from booking.models import Booking, BookingStatus
-from courses.models import Course
-from tests.factories import VenueFactory, make_session
 
-from .conftest import DESKTOP, PHONE, axe_violations, screenshot
+from .conftest import DESKTOP, PHONE, axe_violations, confirm_from_email, fill_delegate, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def session(demo_catalogue):
-    course = Course.objects.get(slug="de-escalation-skills")
-    venue = VenueFactory(name="Orwell Training Centre", town="Ipswich", postcode="IP3 9SJ")
-    return make_session(course=course, venue=venue, capacity=4, starts_in_days=40)
-
-
-def fill_delegate(page, number, name, email, role):
-    row = page.locator("[data-delegate-row]").nth(number - 1)
-    row.get_by_label("Full name").fill(name)
-    row.get_by_label("Email").fill(email)
-    row.get_by_label("Job role").fill(role)
 
 
 def test_book_three_delegates_then_add_po_and_substitute(page, live_server, session, settings):
@@ -63,8 +47,14 @@ def test_book_three_delegates_then_add_po_and_substitute(page, live_server, sess
     assert axe_violations(page) == []
     page.get_by_role("button", name="Confirm booking").click()
 
-    expect(page.get_by_role("heading", level=1)).to_have_text("Places held: purchase order to follow")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email to confirm your booking")
+    assert axe_violations(page) == []
     booking = Booking.objects.get()
+    assert booking.status == BookingStatus.UNCONFIRMED
+    confirm_from_email(page, live_server, booking)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Places held: purchase order to follow")
+    booking.refresh_from_db()
     assert booking.status == BookingStatus.AWAITING_PO
     assert sorted(booking.delegates.values_list("name", flat=True)) == ["Alex Green", "Jo Wright", "Sam Patel"]
     expect(page.get_by_text(booking.reference).first).to_be_visible()

@@ -17,7 +17,7 @@ from booking.services import session_cancel
 from courses.models import Course, Sector
 from tests.factories import VenueFactory, make_booking, make_session
 
-from .conftest import PHONE, axe_violations, screenshot
+from .conftest import PHONE, axe_violations, confirm_from_email, fill_delegate, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,20 +28,6 @@ DELEGATES = [
     ("Sam Patel", "sam.patel@example.org", "Healthcare assistant"),
     ("Jo Wright", "jo.wright@example.org", "Porter"),
 ]
-
-
-@pytest.fixture
-def session(demo_catalogue):
-    course = Course.objects.get(slug="de-escalation-skills")
-    venue = VenueFactory(name="Orwell Training Centre", town="Ipswich", postcode="IP3 9SJ")
-    return make_session(course=course, venue=venue, capacity=4, starts_in_days=40)
-
-
-def fill_delegate(page, number, name, email, role):
-    row = page.locator("[data-delegate-row]").nth(number - 1)
-    row.get_by_label("Full name").fill(name)
-    row.get_by_label("Email").fill(email)
-    row.get_by_label("Job role").fill(role)
 
 
 def fill_booking(page, *, delegates=DELEGATES, purchase_order=None):
@@ -287,9 +273,11 @@ def test_waiting_list_button_on_the_review_page_joins_the_waiting_list(page, liv
     expect(page.get_by_text("Only 1 seat left for your 3 delegates")).to_be_visible()
     expect(page.get_by_role("link", name="Change your booking")).to_be_visible()
     page.get_by_role("button", name="Join the waiting list").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("You are on the waiting list")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email to confirm your booking")
     booking = Booking.objects.exclude(status=BookingStatus.CONFIRMED).get()
     assert booking.status == BookingStatus.WAITLISTED
+    confirm_from_email(page, live_server, booking)
+    expect(page.get_by_role("heading", level=1)).to_have_text("You are on the waiting list")
     assert booking.delegates.count() == 3
 
 
@@ -352,6 +340,12 @@ def test_no_public_page_scrolls_sideways_on_a_phone(page, live_server, crawl_ses
     expect(page.get_by_role("heading", level=1)).to_have_text("Review your booking")
     check("the review page")
     page.get_by_role("button", name="Confirm booking").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your email to confirm your booking")
+    check("the check-your-email page")
+    booking = Booking.objects.get(status=BookingStatus.UNCONFIRMED)
+    page.goto(live_server.url + reverse("booking:confirm_email", args=[links.confirm_token(booking)]))
+    check("the confirm-your-email page")
+    page.get_by_role("button", name="Confirm my booking").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Places held: purchase order to follow")
     check("the confirmation page")
     page.locator("a[href*='/bookings/']").first.click()

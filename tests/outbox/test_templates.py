@@ -26,6 +26,8 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-results" / "emails"
 # What the placeholders look like in real emails (booking.emails.booking_placeholders): several
 # hold more than one line. Each value is distinct, so finding it in the output means it was used.
 SAMPLES = {
+    "confirm_by": "Tue 3 February 2026, 10:42",
+    "confirm_within": "30 minutes",
     "reference": "K7PX3M9Q",
     "course": "De-escalation Skills",
     "dates": "Tue 3 March 2026, 09:30-16:30\nWed 4 March 2026, 09:30-16:00\nThu 5 March 2026, 09:30-13:00",
@@ -110,6 +112,7 @@ ALL_KINDS = sorted(KINDS)
 BOOKING_KINDS = sorted(booking.emails.KINDS)
 MANAGE_LINK_KINDS = {"booking_manage_link", "po_reminder"}
 BOOKER_KINDS = {
+    "booking_email_confirm",
     "booking_confirmation",
     "booking_changed",
     "booking_cancelled",
