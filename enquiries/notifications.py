@@ -37,6 +37,22 @@ def lead_summary(lead):
     return "\n".join(line for line in lines if line)
 
 
+def acknowledgement_summary(lead):
+    """What the acknowledgement repeats back: only what was chosen from our lists or counted,
+    never the free text typed (the address is unverified, so the site must not become a way to
+    send any text to anyone). The sales team's alert has everything."""
+    lines = [
+        f"Courses: {', '.join(c.title for c in lead.courses.all())}" if lead.pk and lead.courses.exists() else "",
+        f"Sector: {lead.sector}" if lead.sector_id else "",
+        f"Staff to train: {lead.staff_count}" if lead.staff_count else "",
+        f"Best time: {lead.callback_date:%a %d %b}, {lead.get_callback_period_display().lower()}"
+        if lead.callback_date and lead.callback_period
+        else "",
+        "Your message is with our team." if lead.message or lead.topic else "",
+    ]
+    return "\n".join(line for line in lines if line)
+
+
 def _lead_placeholders(lead, now=None):
     return {
         "reference": lead.reference,
@@ -58,7 +74,7 @@ def lead_arrived(lead):
                 kind="lead_acknowledgement",
                 to=[lead.email],
                 unique_key=f"lead_acknowledgement:lead-{lead.pk}",
-                placeholders={**base, "summary": lead_summary(lead)},
+                placeholders={**base, "summary": acknowledgement_summary(lead)},
                 lead=lead,
                 reply_to=[settings.SALES_EMAIL],
             )

@@ -1,25 +1,34 @@
+from csp.decorators import csp
 from django import forms
 from django.contrib import admin, messages
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from core.admin import ReadOnlyTabularInline, action_form_page
 
 from . import registry, rendering, services
 from .models import PROBLEM_STATUSES, EmailStatus, EmailTemplate, OutboundEmail
 
-STATUS_COLOURS = {
-    EmailStatus.SENT: "#1b6e3a",
-    EmailStatus.FAILED: "#b3261e",
-    EmailStatus.UNKNOWN: "#8a3a00",
-    EmailStatus.QUEUED: "#5c4a00",
-}
-
 
 def status_badge(email):
+    # Coloured by static/css/outbox-admin.css: no style attributes under the site's CSP.
     return format_html(
-        '<strong style="color:{}">{}</strong>', STATUS_COLOURS.get(email.status, "#333"), email.get_status_display()
+        '<strong class="email-status email-status-{}">{}</strong>', email.status, email.get_status_display()
     )
+
+
+def may_see_manage_links(user):
+    """Only staff who may change bookings see the booker's manage and confirm links in emails;
+    others (Sales) read the emails with the tokens hidden, so they cannot act as the booker."""
+    return user.has_perm("booking.change_booking")
+
+
+class OutboxMedia:
+    css = {"all": ["css/outbox-admin.css"]}
 
 
 class EmailProblemsInline(ReadOnlyTabularInline):
@@ -33,6 +42,7 @@ class EmailProblemsInline(ReadOnlyTabularInline):
     ordering = ["-created_at", "-pk"]
     verbose_name = "email problem"
     verbose_name_plural = "emails that failed or may not have arrived"
+    Media = OutboxMedia
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(status__in=PROBLEM_STATUSES)
@@ -59,6 +69,7 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_select_related = ["booking"]
     actions = ["resend"]
+    Media = OutboxMedia
     fields = [
         "kind",
         "status",
@@ -77,7 +88,20 @@ class OutboundEmailAdmin(admin.ModelAdmin):
         "body_text",
         "html_preview",
     ]
-    readonly_fields = fields
+    readonly_fields = [*fields, "body_text_masked"]
+
+    def get_fields(self, request, obj=None):
+        if may_see_manage_links(request.user):
+            return self.fields
+        return [("body_text_masked" if name == "body_text" else name) for name in self.fields]
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view)
+        return [path("<int:pk>/preview/", preview, name="outbox_outboundemail_preview"), *super().get_urls()]
+
+    @admin.display(description="Body text")
+    def body_text_masked(self, email):
+        return registry.mask_private_links(email.body_text)
 
     def has_add_permission(self, request):
         return False
@@ -101,11 +125,31 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     def html_preview(self, email):
         if not email.body_html:
             return "None"
-        # A sandboxed frame: the message's HTML cannot run scripts or touch the admin page.
+        # A sandboxed frame (no scripts, no access to the admin page) showing preview_view.
+        url = reverse("admin:outbox_outboundemail_preview", args=[email.pk])
         return format_html(
-            '<iframe sandbox="" title="The HTML version as sent" srcdoc="{}" style="width:100%;height:600px;border:1px solid #ccc"></iframe>',
-            email.body_html,
+            '<iframe class="email-preview" sandbox="" title="The HTML version as sent" src="{}"></iframe>', url
         )
+
+    # The HTML as sent, on its own URL with a policy of its own: an email styles itself inline,
+    # which the admin's policy rightly forbids, and it may never run a script or send a form.
+    @xframe_options_sameorigin
+    @csp(
+        {
+            "default-src": ["'none'"],
+            "style-src": ["'unsafe-inline'"],
+            "img-src": ["'self'", "data:"],
+            "frame-ancestors": ["'self'"],
+            "base-uri": ["'none'"],
+            "form-action": ["'none'"],
+        }
+    )
+    def preview_view(self, request, pk):
+        email = get_object_or_404(OutboundEmail, pk=pk)
+        if not self.has_view_permission(request, email):
+            raise PermissionDenied
+        html = email.body_html if may_see_manage_links(request.user) else registry.mask_private_links(email.body_html)
+        return HttpResponse(html)
 
     def has_resend_permission(self, request):
         return request.user.has_perm("outbox.resend_outboundemail")

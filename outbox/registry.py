@@ -33,3 +33,19 @@ def get(name):
 
 def choices():
     return sorted(((kind.name, kind.label) for kind in KINDS.values()), key=lambda item: item[1])
+
+
+# Functions that hide private links (a booker's manage link, say) in an email's text, for staff
+# who may read emails but not use those links; apps register theirs (booking/emails.py).
+_MASKS = []
+
+
+def register_mask(function):
+    _MASKS.append(function)
+    return function
+
+
+def mask_private_links(text):
+    for function in _MASKS:
+        text = function(text)
+    return text

@@ -15,6 +15,7 @@ import logging
 import smtplib
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.utils import make_msgid, parseaddr
@@ -100,11 +101,27 @@ def email_queue(email):
     return email_queue_many([email])
 
 
+# Send tasks are handed to the broker by one background thread, so a hung broker (Redis stopped
+# with SIGSTOP accepts connections and never answers) never holds a web request: the rows are
+# already committed, and the sweep sends whatever does not get through.
+_publisher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-publish")
+
+
 def _enqueue_keys(keys):
     ids = list(
         OutboundEmail.objects.filter(unique_key__in=keys, status=EmailStatus.QUEUED).values_list("pk", flat=True)
     )
-    enqueue(ids)
+    enqueue_soon(ids)
+
+
+def enqueue_soon(ids):
+    """enqueue() without waiting for the broker; in-process (make run, no broker) at once."""
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        enqueue(ids)
+    elif ids:
+        _publisher.submit(enqueue, ids)
 
 
 def enqueue(ids):
@@ -276,7 +293,7 @@ def email_resend(*, emails, unknown_too=False):
     OutboundEmail.objects.filter(pk__in=ids).update(
         status=EmailStatus.QUEUED, attempts=0, next_attempt_at=timezone.now(), ops_alerted=False
     )
-    transaction.on_commit(lambda: enqueue(ids))
+    transaction.on_commit(lambda: enqueue_soon(ids))
     return len(ids)
 
 

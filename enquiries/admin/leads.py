@@ -22,6 +22,7 @@ from django.utils.timesince import timesince
 
 from booking.admin import model_fields_changed
 from core.templatetags.uk import uk_datetime
+from outbox.admin import EmailProblemsInline
 
 from .. import services
 from ..models import Lead, LeadStatus, LeadType, Setting
@@ -97,7 +98,7 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
     search_fields = ["reference", "name", "email", "phone", "organisation"]
     ordering = [DUE_ORDER, "-created_at"]
     actions = ["assign_to_me", "assign_to", "mark_contacted", "mark_lost", "export_csv", "export_personal_data"]
-    inlines = [TimelineInline]
+    inlines = [TimelineInline, EmailProblemsInline]
     readonly_fields = [
         "reference",
         "lead_type",
@@ -192,7 +193,7 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
         if lead.is_overdue:
             # Said in words as well as colour.
             return format_html(
-                '<span class="lead-overdue" style="color: var(--error-fg, #ba2121)"><strong>Overdue</strong> {}</span>',
+                '<span class="lead-overdue"><strong>Overdue</strong> {}</span>',
                 when,
             )
         return when

@@ -10,7 +10,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from booking.api import (
@@ -21,6 +20,7 @@ from booking.api import (
     service_errors,
 )
 from booking.models import OrganisationType
+from core.parsers import JSONParser
 
 from .. import services
 from ..models import (

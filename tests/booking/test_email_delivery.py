@@ -4,8 +4,6 @@ These need PostgreSQL (the worker shares the test database) and Redis; without t
 skipped with the reason printed.
 """
 
-import socket
-import subprocess
 import time
 from datetime import timedelta
 
@@ -18,6 +16,7 @@ from booking.services import session_create
 from outbox import services as outbox
 from outbox.models import EmailStatus, OutboundEmail
 from tests.factories import CourseFactory, VenueFactory, london, make_booking
+from tests.servers import free_port, start_redis
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -85,29 +84,6 @@ def test_a_booking_delivers_confirmation_and_joining_instructions_with_invites(
     assert OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == 4
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_redis(port):
-    process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    pytest.fail("private redis-server did not start")
-
-
 def _point_celery_at(url):
     """Make this process publish to another broker (Celery caches its connection pools)."""
     from config.celery import app
@@ -123,9 +99,9 @@ def test_broker_down_at_booking_time_then_the_sweep_delivers_exactly_once(
     from config.celery import app
 
     original = app.conf.broker_url
-    port = _free_port()
+    port = free_port()
     broker = f"redis://127.0.0.1:{port}/0"
-    redis = _start_redis(port)
+    redis = start_redis(port)
     try:
         _point_celery_at(broker)
         redis.terminate()
@@ -136,7 +112,7 @@ def test_broker_down_at_booking_time_then_the_sweep_delivers_exactly_once(
         assert set(OutboundEmail.objects.values_list("status", flat=True)) == {EmailStatus.QUEUED}
         assert smtp_server.messages == []
 
-        redis = _start_redis(port)
+        redis = start_redis(port)
         start_worker(REDIS_URL=broker, EMAIL_URL=smtp_server.url)
         _point_celery_at(broker)
         result = outbox.outbox_sweep(now=timezone.now() + timedelta(minutes=5))

@@ -6,8 +6,6 @@ Uses a private redis-server on a free port (never the shared one); skipped witho
 
 import shutil
 import signal
-import socket
-import subprocess
 import time
 
 import pytest
@@ -15,6 +13,7 @@ from django.urls import reverse
 
 from enquiries.models import Lead
 from tests.enquiries.test_views import callback_data, enquiry_data
+from tests.servers import free_port, start_redis
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db]
 
@@ -24,21 +23,8 @@ def private_redis(settings):
     """A redis-server of our own, used as this test's cache; the test may stop or freeze it."""
     if not shutil.which("redis-server"):
         pytest.skip("needs redis-server (apt-get install redis-server)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    port = free_port()
+    process = start_redis(port)
     url = f"redis://127.0.0.1:{port}/0"
     settings.CACHES = {
         "default": {
@@ -101,3 +87,43 @@ def _api_enquiry():
         "message": "Training for our front desk staff.",
         "consent": True,
     }
+
+
+@pytest.fixture
+def broker_on(private_redis, require_redis):
+    """Celery in this process publishes to the private Redis (the test may freeze it)."""
+    from config.celery import app
+
+    def point(url):
+        app.conf.broker_url = url
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    original = app.conf.broker_url
+    point(private_redis.url)
+    yield private_redis
+    point(original)
+
+
+@pytest.mark.django_db(transaction=True)  # commits for real, so the emails are queued on commit as in production
+def test_a_booking_and_a_lead_answer_within_a_second_when_redis_hangs(client, broker_on):
+    from booking.models import Booking
+    from outbox.models import EmailStatus, OutboundEmail
+    from tests.booking.test_api import payload
+    from tests.factories import make_session
+
+    session = make_session(capacity=5)
+    freeze(broker_on)
+    started = time.monotonic()
+    booking = client.post("/api/v1/bookings/", payload(session, count=1), content_type="application/json")
+    booked_in = time.monotonic() - started
+    started = time.monotonic()
+    lead = client.post(reverse("enquiries:enquiry"), enquiry_data())
+    lead_in = time.monotonic() - started
+    assert booking.status_code == 201, booking.content[:300]
+    assert lead.status_code == 302
+    assert booked_in < 1, f"the booking took {booked_in:.1f} s"
+    assert lead_in < 1.5, f"the lead took {lead_in:.1f} s"  # its rate-limit count gives up after 0.5 s
+    assert Booking.objects.count() == 1 and Lead.objects.count() == 1
+    # The emails wait in the outbox for the sweep; nothing is lost.
+    assert set(OutboundEmail.objects.values_list("status", flat=True)) == {EmailStatus.QUEUED}

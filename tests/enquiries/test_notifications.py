@@ -60,12 +60,15 @@ def test_an_enquiry_is_acknowledged_and_alerted_to_sales_and_the_owner(sales_tea
     assert ack.lead == lead
     assert ack.subject == f"Thank you for your enquiry (ref {lead.reference})"
     for text in ["Dear Jordan Ellis,", "in touch by 17:00 today", lead.reference, "Staff to train: 24",
-                 "Message: Our ward staff need refresher training."]:  # fmt: skip
+                 "Your message is with our team."]:  # fmt: skip
         assert text in ack.body_text, text
     assert "admin" not in ack.body_text and "admin" not in ack.body_html  # nothing internal
+    # The free text typed goes to the sales team, never back out to an unverified address.
+    assert "Our ward staff need refresher training." not in ack.body_text + ack.body_html
 
     [alert] = rows("lead_alert")
     assert alert.to == [SALES_EMAIL, lead.owner.email]
+    assert "Our ward staff need refresher training." in alert.body_text
     assert alert.reply_to == ["enquirer0@example.org"] and alert.lead == lead
     assert alert.subject == f"New enquiry from Jordan Ellis, Ipswich Hospital 0 (ref {lead.reference})"
     for text in [f"Owner: {lead.owner.first_name}", "Due: Tue 10 March 2026, 17:00", "Phone: 01473 555100",
@@ -115,9 +118,11 @@ def test_what_the_enquirer_wrote_is_plain_text_in_the_html(sales_team):
     data = enquiry_data(0, message='<b>Urgent</b> & "soon"', organisation="Smith & Sons <Care>")
     services.enquiry_submit(data=data, now=london(2026, 3, 10, 9, 0))
     for row in rows():
-        assert "<b>Urgent" not in row.body_html and "&lt;b&gt;Urgent&lt;/b&gt;" in row.body_html
+        assert "<b>Urgent" not in row.body_html
         assert "Smith &amp; Sons &lt;Care&gt;" in row.body_html
-        assert '<b>Urgent</b> & "soon"' in row.body_text
+    [alert] = rows("lead_alert")  # the message itself goes only to the sales team
+    assert "&lt;b&gt;Urgent&lt;/b&gt;" in alert.body_html
+    assert '<b>Urgent</b> & "soon"' in alert.body_text
 
 
 # Overdue callbacks ---------------------------------------------------------------------------------

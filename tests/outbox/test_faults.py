@@ -8,7 +8,6 @@ second here.
 """
 
 import asyncio
-import socket
 import time
 from datetime import timedelta
 
@@ -20,6 +19,7 @@ from django.utils import timezone
 from outbox import alerts, services
 from outbox.models import PROBLEM_STATUSES, EmailStatus, OutboundEmail
 from tests.conftest import SmtpSink
+from tests.servers import free_port
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -141,18 +141,12 @@ def test_database_connections_dropped_between_sending_and_marking_leave_no_deliv
     assert_each_received_once_with_its_message_id(smtp_server, rows)
 
 
-def _free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def test_a_mail_server_down_for_two_hours_still_gets_every_email(require_postgres, start_worker):
     from aiosmtpd.controller import Controller
 
     # One hour is one second: first retry after 30 s -> 1/120 s, doubling to a cap of 1 s,
     # for 24 s. With six attempts, as before, the emails failed within a quarter of a second.
-    port = _free_port()
+    port = free_port()
     start_worker(
         EMAIL_URL=f"smtp://127.0.0.1:{port}",
         EMAIL_RETRY_BASE_SECONDS=str(30 / 3600),
