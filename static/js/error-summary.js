@@ -1,4 +1,4 @@
-// The error summary (templates/booking/_error_summary.html), as GOV.UK Frontend does it: focused
+// Every error summary (booking, lead and new-link forms), as GOV.UK Frontend does it: focused
 // when the page loads, so it is read first; its links move focus to the field and scroll the
 // field's label (or its fieldset's legend) into view, not just the bare input.
 (function () {
