@@ -66,11 +66,12 @@ CHANGE = {
 }
 
 KINDS = {
+    # Sent to an address nobody has proven yet: it repeats nothing the sender typed (names,
+    # organisation), so the site cannot carry someone's text to a stranger.
     "booking_email_confirm": (
         "Confirm the email address to keep the places: sent before anything else (booker)",
         {
-            **BOOKING,
-            "delegates": MONEY["delegates"],
+            **{k: v for k, v in BOOKING.items() if k not in ("booker_name", "organisation")},
             "delegate_count": MONEY["delegate_count"],
             "status_line": MONEY["status_line"],
             "confirm_link": "The link that confirms the booking",

@@ -23,6 +23,21 @@ def manage_url(booking):
 
 
 CONFIRM_SALT = "booking.confirm-email"
+PENDING_SALT = "booking.pending"
+
+
+def pending_token(booking):
+    """For the page the booker sees after submitting: it shows the booking's state, never the
+    manage link, which goes only to the confirmed address."""
+    return signing.Signer(salt=PENDING_SALT).sign(booking.reference)
+
+
+def booking_from_pending_token(token, queryset=None):
+    try:
+        reference = signing.Signer(salt=PENDING_SALT).unsign(token)
+    except signing.BadSignature:
+        return None
+    return (queryset if queryset is not None else Booking.objects.all()).filter(reference=reference).first()
 
 
 def confirm_token(booking):

@@ -121,8 +121,9 @@ def _number_invites(emails):
         for email, index, spec in pending:
             row = known.get(spec.uid) or new.get(spec.uid)
             if row is None:
-                # The first message for this UID; older invites went out with the session's number.
-                row = new[spec.uid] = CalendarInvite(uid=spec.uid, sequence=spec.session.ics_sequence)
+                # The first message numbered here. Invites sent before numbering began used the
+                # session's number and cancels one more, so start above both.
+                row = new[spec.uid] = CalendarInvite(uid=spec.uid, sequence=spec.session.ics_sequence + 1)
             else:
                 row.sequence += 1
             row.method, row.updated_at = spec.method, now
@@ -286,7 +287,8 @@ def emails_for_event(event):
     if booking.awaits_email_confirmation:
         # Until the booker proves the address is theirs, it gets only the link to do so, and
         # no delegate hears anything: the site cannot be used to email strangers.
-        if event.kind in (K.CREATED, K.WAITLISTED):
+        if event.kind in (K.CREATED, K.WAITLISTED, K.LINK_REISSUED) and booking.is_active:
+            # A new link asked for before confirming: the confirm link changed with it, so resend it.
             out.to_booker("booking_email_confirm", confirm_link=confirm_url(booking), **_confirm_by(booking))
         return out.emails
 

@@ -99,18 +99,23 @@ def seats_remaining(session):
     return max(session.capacity - seats_taken(session), 0)
 
 
+PO_MIN_HOLD = timedelta(hours=4)  # half a working day at least, when booking close allows it
+
+
 def _po_deadline(session, now):
     """When "PO to follow" places are released: close of business (17:00 on a working day) at
     most PO_HOLD_DAYS from now and no later than booking close, so a finance team has working
     hours to act and the deadline never falls at night, at a weekend or on a bank holiday.
 
-    When no close of business is left before booking closes, booking close itself; a booking
+    When no close of business at least PO_MIN_HOLD away is left before booking closes, booking
+    close itself; a booking
     promoted after booking has closed (an expired hold freed its seats) is held until the start.
     """
     limit = min(now + timedelta(days=settings.PO_HOLD_DAYS), session.booking_closes_at)
     deadline = business_hours.last_close_at_or_before(limit)
-    if deadline > now:
+    if deadline >= now + PO_MIN_HOLD:
         return deadline
+    # Booked late in the day with booking closing soon: minutes to 17:00 are no time to get a PO.
     return limit if limit > now else session.starts_at
 
 
@@ -606,7 +611,8 @@ def _check_unconfirmed_cap(contact_email, organisation, seats):
         booking__status=BookingStatus.UNCONFIRMED,
     ).count()
     limit = settings.BOOKING_UNCONFIRMED_SEATS_MAX
-    if held + seats > limit:
+    # One booking of any size may always wait: the cap stops a second, third... piling up.
+    if held and held + seats > limit:
         raise UnconfirmedLimit(
             f"You have {held} place{'s' if held != 1 else ''} waiting for you to confirm your email address. "
             f"Confirm those bookings from the emails we sent first (at most {limit} places can wait at once), "

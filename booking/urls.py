@@ -9,6 +9,7 @@ urlpatterns = [
     path("bookings/new-link/", views.new_link, name="new_link"),
     path("bookings/new-link/sent/", views.link_sent, name="link_sent"),
     path("bookings/confirm/<str:token>/", views.confirm_email, name="confirm_email"),
+    path("bookings/pending/<str:token>/", views.pending, name="pending"),
     path("bookings/<str:token>/confirmed/", views.confirmed, name="confirmed"),
     path("bookings/<str:token>/", views.manage, name="manage"),
     path("bookings/<str:token>/po/", views.manage_add_po, name="add_po"),

@@ -73,18 +73,23 @@ DELEGATE_FIELDS = ["name", "email", "job_role", "adjustments"]
 UNDO_PREFIX = "undo-"  # hidden inputs carrying a removed row's values, for the no-JavaScript "Undo"
 
 
+def _whole(text):
+    """A whole number in ASCII digits: "²".isdigit() is true, but int("²") fails."""
+    return text.isascii() and text.isdigit()
+
+
 def _forms_with_rows(data, *, add=False, remove=None, undo=False):
     """Add, remove or restore a delegate row without JavaScript, keeping what was typed (no errors
     yet). Returns the forms and the row just removed (its number and values), for the notice."""
     total = data.get("form-TOTAL_FORMS", "")
-    total = min(int(total) if total.isdigit() else 1, DelegateFormSet.max_num)
+    total = min(int(total) if _whole(total) else 1, DelegateFormSet.max_num)
     rows = [{field: data.get(f"form-{index}-{field}", "") for field in DELEGATE_FIELDS} for index in range(total)]
     removed, focus = None, None
     if remove is not None and len(rows) > 1 and 0 <= remove < len(rows):
         removed = {"index": remove, "number": remove + 1, **rows.pop(remove)}
     if undo and len(rows) < DelegateFormSet.max_num:
         index = data.get(f"{UNDO_PREFIX}index", "")
-        focus = min(int(index), len(rows)) if index.isdigit() else len(rows)
+        focus = min(int(index), len(rows)) if _whole(index) else len(rows)
         rows.insert(focus, {field: data.get(f"{UNDO_PREFIX}{field}", "") for field in DELEGATE_FIELDS})
     if add and len(rows) < DelegateFormSet.max_num:
         rows.append(dict.fromkeys(DELEGATE_FIELDS, ""))
@@ -114,7 +119,7 @@ def book(request, session_id):
             form.is_valid()
             formset.is_valid()
     elif action in {"add", "undo"} or action.startswith("remove-"):
-        remove = int(action[7:]) if action[7:].isdigit() else None
+        remove = int(action[7:]) if _whole(action[7:]) else None
         form, formset, removed = _forms_with_rows(
             request.POST, add=action == "add", remove=remove, undo=action == "undo"
         )
@@ -195,6 +200,8 @@ def review(request, session_id):
             _apply_service_errors(exc, form, formset)
             return render(request, "booking/book.html", _book_context(session, form, formset))
         del request.session[draft_key]
+        if booking.awaits_email_confirmation:
+            return redirect("booking:pending", token=links.pending_token(booking))
         return redirect("booking:confirmed", token=links.manage_token(booking))
     count = len(delegates)
     net, vat = session.price * count, session.vat * count
@@ -221,6 +228,25 @@ def _actor(request):
     if user.is_authenticated and user.is_staff:
         return f"staff:{user.get_username()} (manage link)"
     return "booker (manage link)"
+
+
+def _too_many_changes(request, booking, token):
+    """Delegate changes email people the booker names: BOOKING_CHANGES_PER_HOUR per booking and
+    per client address, so a manage link cannot be used to send email after email. None when
+    the change may go ahead; else the manage page, saying why."""
+    limit = settings.BOOKING_CHANGES_PER_HOUR
+    try:
+        spam.check_rate_limit(f"booking-{booking.reference}", scope="booking-changes", limit=limit)
+        spam.check_rate_limit(spam.client_address(request), scope="booking-changes", limit=limit)
+    except spam.Rejected as exc:
+        messages.error(
+            request,
+            f"This booking has had many changes in the last hour. Please call us on {settings.PROVIDER['phone']}.",
+        )
+        response = redirect("booking:manage", token=token)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
+    return None
 
 
 def _booking_for(token):
@@ -312,6 +338,8 @@ def manage_add_po(request, token):
 @require_POST
 def manage_add_delegates(request, token):
     booking = _booking_for(token)
+    if limited := _too_many_changes(request, booking, token):
+        return limited
     formset = DelegateFormSet(request.POST, prefix="add")
     if not formset.is_valid():
         return _manage_page(request, token, forms={"add": formset})
@@ -329,6 +357,8 @@ def manage_add_delegates(request, token):
 @require_POST
 def manage_remove_delegate(request, token, delegate_id):
     booking = _booking_for(token)
+    if limited := _too_many_changes(request, booking, token):
+        return limited
     return _run(
         request,
         token,
@@ -344,6 +374,8 @@ def manage_substitute(request, token, delegate_id):
     booking = _booking_for(token)
     delegate = get_object_or_404(booking.delegates, pk=delegate_id)
     form = SubstituteForm(request.POST or None, prefix="sub")
+    if request.method == "POST" and (limited := _too_many_changes(request, booking, token)):
+        return limited
     if request.method == "POST" and form.is_valid():
         replacement = services.DelegateData(
             **{k: form.cleaned_data.get(k, "") for k in ["name", "email", "job_role", "adjustments"]}
@@ -423,6 +455,16 @@ def link_sent(request):
 
 
 # Confirming the booker's email address ---------------------------------------------------------
+
+
+@private_page
+def pending(request, token):
+    """After submitting: "check your email". It never shows the manage link: that goes only to
+    the address the booker confirms, so typing someone else's address gains nothing."""
+    booking = links.booking_from_pending_token(token, selectors.booking_queryset())
+    if booking is None:
+        raise Http404("This link is not valid.")
+    return render(request, "booking/pending.html", {"booking": booking, "totals": booking.totals()})
 
 
 @private_page

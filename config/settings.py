@@ -276,6 +276,9 @@ BOOKING_CONFIRM_MINUTES = env.int("BOOKING_CONFIRM_MINUTES", default=30)
 BOOKING_UNCONFIRMED_SEATS_MAX = env.int("BOOKING_UNCONFIRMED_SEATS_MAX", default=12)
 # Bookings (site and API) accepted from one client address per hour.
 BOOKINGS_RATE_LIMIT_PER_HOUR = env.int("BOOKINGS_RATE_LIMIT_PER_HOUR", default=10)
+# Delegate changes (add, remove, substitute) through a manage link per booking, and per client
+# address, per hour: each one emails the people named.
+BOOKING_CHANGES_PER_HOUR = env.int("BOOKING_CHANGES_PER_HOUR", default=20)
 # How long a seat-counting transaction waits for another's lock before giving up (PostgreSQL).
 BOOKING_LOCK_TIMEOUT_MS = env.int("BOOKING_LOCK_TIMEOUT_MS", default=5000)
 

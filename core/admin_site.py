@@ -64,9 +64,12 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,
-        "code_required": "Enter the 6-digit code from your authenticator app as well as your password.",
-        "code_invalid": "That code is not right. Enter the code your authenticator app shows now.",
-        "code_throttled": "Too many wrong codes in a row. Wait a moment, then enter the code your app shows now.",
+        # One message for a wrong password and a missing or wrong code, so a guesser never learns
+        # that the password was right.
+        "invalid_login": (
+            "Please enter the correct %(username)s and password for a staff account and, if you sign in with "
+            "an authenticator app, the 6-digit code it shows now. Note that the fields may be case-sensitive."
+        ),
         "device_required": (
             "Superusers must sign in with a code from an authenticator app, and none is set up for you yet. "
             "Ask another administrator to add a TOTP device for you (Two-factor sign-in > TOTP devices) or to run "
@@ -88,10 +91,7 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
                 raise forms.ValidationError(self.error_messages["device_required"], code="device_required")
             return
         token = "".join(self.cleaned_data.get("otp_token", "").split())
-        error = None
-        if not token:
-            error = "code_required"
-        else:
+        if token:
             with transaction.atomic():
                 allowed = [
                     d for d in devices_for_user(user, confirmed=True, for_verify=True) if d.verify_is_allowed()[0]
@@ -104,10 +104,9 @@ class StaffAuthenticationForm(AdminAuthenticationForm):
                             other.throttle_reset()
                     user.otp_device = verified  # django_otp keeps it in the session at login
                     return
-            error = "code_invalid" if allowed else "code_throttled"
         # Raised outside the atomic block, which would otherwise undo the device's count of wrong codes.
         self.count_failure()
-        raise forms.ValidationError(self.error_messages[error], code=error)
+        raise self.get_invalid_login_error()
 
     def count_failure(self):
         # django-axes counts this like a wrong password, so codes cannot be guessed without limit.

@@ -4,6 +4,7 @@ The checks run side by side with one deadline, so a hung service (Redis stopped 
 accepts connections and never answers) makes /healthz/ say "down" within a second instead of
 hanging the caller and the web worker."""
 
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -47,7 +48,9 @@ def check_broker():
 
 DEADLINE_SECONDS = 0.8
 # Threads outlive a check that hangs, so they are shared: a few, not one a request.
-_pool = ThreadPoolExecutor(max_workers=6, thread_name_prefix="healthz")
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="healthz")
+_running = {}  # check name -> its future, while it runs: a hung check is waited on, not started again
+_lock = threading.Lock()
 
 
 def _run(check):
@@ -59,15 +62,28 @@ def _run(check):
         connections.close_all()  # this thread's own connection, if it opened one
 
 
+def _submit(name, check):
+    with _lock:
+        future = _running.get(name)
+        if future is None or future.done():
+            future = _running[name] = _pool.submit(_run, check)
+        return future
+
+
 def health_report():
-    checks = {"database": check_database, "cache": check_cache}
+    # The database is checked here (its connection and timeout are the request's own); the
+    # services that can hang (Redis as cache and broker) in the pool, with one deadline.
+    report = {"database": check_database()}
+    checks = {"cache": check_cache}
     if settings.REDIS_URL:
         checks["broker"] = check_broker
-    futures = {name: _pool.submit(_run, check) for name, check in checks.items()}
+    futures = {name: _submit(name, check) for name, check in checks.items()}
     wait(futures.values(), timeout=DEADLINE_SECONDS)
-    report = {}
     for name, future in futures.items():
-        error = future.result() if future.done() else f"no answer within {DEADLINE_SECONDS} s"
-        report[name] = {"status": "ok"} if error is None else {"status": "down", "error": error}
+        report[name] = future.result() if future.done() else f"no answer within {DEADLINE_SECONDS} s"
+    report = {
+        name: {"status": "ok"} if error is None else {"status": "down", "error": error}
+        for name, error in report.items()
+    }
     healthy = all(item["status"] == "ok" for item in report.values())
     return healthy, report

@@ -6,6 +6,7 @@
   web process shares the count); the limit is a setting read from the environment.
 """
 
+import ipaddress
 import logging
 import time
 
@@ -59,6 +60,20 @@ def client_address(request):
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def rate_limit_bucket(address):
+    """What one client is counted as: its IPv4 address, or its IPv6 /64 (one home or office
+    network gets a whole /64, so counting single IPv6 addresses would give it endless buckets)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if ip.version == 6:
+        if ip.ipv4_mapped:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 def check_rate_limit(address, *, scope="leads", limit=None):
     """Count one submission from `address`; refuse past `limit` (LEADS_RATE_LIMIT_PER_HOUR unless
     given) in the clock hour.
@@ -68,7 +83,7 @@ def check_rate_limit(address, *, scope="leads", limit=None):
     limit = settings.LEADS_RATE_LIMIT_PER_HOUR if limit is None else limit
     now = time.time()
     window = int(now // 3600)
-    key = f"ratelimit:{scope}:{address}:{window}"
+    key = f"ratelimit:{scope}:{rate_limit_bucket(address)}:{window}"
     try:
         cache.add(key, 0, timeout=3600)
         try:

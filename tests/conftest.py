@@ -232,3 +232,4 @@ def _bookings_not_rate_limited(settings):
     """Every test books from 127.0.0.1, and the count outlives a test in the cache: the tests of
     the limit itself set it and use their own client address."""
     settings.BOOKINGS_RATE_LIMIT_PER_HOUR = 100_000
+    settings.BOOKING_CHANGES_PER_HOUR = 100_000

@@ -339,8 +339,18 @@ def test_a_booking_holds_its_seats_unconfirmed_until_the_booker_confirms_their_e
     )
 
 
-def test_staff_book_through_the_api_without_the_email_step(client, session, django_user_model):
+def test_office_staff_book_through_the_api_without_the_email_step(client, session, django_user_model):
+    from django.contrib.auth.models import Group, Permission
+
+    sales = django_user_model.objects.create_user("sally", password="x", is_staff=True)
+    sales.groups.add(Group.objects.get(name="Sales"))
+    client.force_login(sales)
+    as_sales = post(client, payload(session, count=1, delegates=[delegate(7)]))
+    assert as_sales.json()["status"] == "unconfirmed"  # view-only staff book as the public does
+    assert as_sales.json()["manage_url"] is None
+
     staff = django_user_model.objects.create_user("office", password="x", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="change_booking"))
     client.force_login(staff)
     response = post(client, payload(session, count=1))
     assert response.status_code == 201, response.content

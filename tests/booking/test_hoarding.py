@@ -74,7 +74,7 @@ def test_confirming_frees_the_cap_for_the_next_booking(client, settings):
 def test_bookings_are_limited_per_client_address_with_retry_after(client, settings):
     settings.BOOKINGS_RATE_LIMIT_PER_HOUR = 3
     session = make_session(capacity=30)
-    address = f"2001:db8::{uuid4().hex[:4]}"
+    address = f"2001:db8:{uuid4().hex[:4]}::1"
     answers = [
         post(client, payload(session, count=1, contact_email=f"b{n}@example.org", organisation=f"Org {n}",
                              delegates=[delegate(n)]), address)
@@ -87,7 +87,7 @@ def test_bookings_are_limited_per_client_address_with_retry_after(client, settin
     assert Booking.objects.count() == 3
     # Another address is not affected.
     other = payload(session, count=1, contact_email="x@example.org", organisation="X", delegates=[delegate(9)])
-    assert post(client, other, f"2001:db8::{uuid4().hex[:4]}").status_code == 201
+    assert post(client, other, f"2001:db8:{uuid4().hex[:4]}::1").status_code == 201
 
 
 def test_a_waiting_booking_is_promoted_only_once_its_email_is_confirmed():
@@ -137,3 +137,57 @@ def test_delegates_of_an_unconfirmed_booking_get_no_reminder(client):
     assert notifications.delegate_reminders_queue() == 0
     services.booking_confirm_email(booking=Booking.objects.get())
     assert notifications.delegate_reminders_queue() == 2
+
+
+def test_one_large_booking_may_wait_for_confirmation_whatever_the_cap(client, settings):
+    settings.BOOKING_UNCONFIRMED_SEATS_MAX = 12
+    session = make_session(capacity=30)
+    response = post(client, hoard(session, 20))
+    assert response.status_code == 201, response.content  # a genuine group of 20
+    assert post(client, hoard(make_session(capacity=5), 1)).json()["code"] == "too_many_unconfirmed"
+
+
+def test_the_confirm_email_repeats_nothing_the_sender_typed(client):
+    session = make_session(capacity=5)
+    spam = "Click https://evil.example/ to claim your prize"
+    body = payload(session, count=1, contact_name=spam, organisation=spam, delegates=[delegate(0, name=spam)])
+    assert post(client, body).status_code == 201
+    email = OutboundEmail.objects.get(kind="booking_email_confirm")
+    assert spam not in email.subject + email.body_text + email.body_html
+    assert "Delegates: 1" in email.body_text
+
+
+def test_a_new_link_asked_for_before_confirming_comes_with_a_fresh_confirm_link(client):
+    from django.urls import reverse
+
+    from booking import links
+
+    session = make_session(capacity=5)
+    post(client, payload(session, count=1))
+    booking = Booking.objects.get()
+    old = links.confirm_token(booking)
+    client.post(reverse("booking:new_link"), {"reference": booking.reference, "email": booking.contact_email})
+    booking.refresh_from_db()
+    emails = list(OutboundEmail.objects.filter(kind="booking_email_confirm").order_by("pk"))
+    assert len(emails) == 2
+    assert links.confirm_token(booking) in emails[1].body_text and old not in emails[1].body_text
+    assert client.get(reverse("booking:confirm_email", args=[old])).status_code == 404
+    assert client.get(reverse("booking:confirm_email", args=[links.confirm_token(booking)])).status_code == 200
+
+
+def test_the_page_after_submitting_never_carries_the_manage_link(client):
+    from django.urls import reverse
+
+    from booking import links
+    from tests.booking.test_views import form_data
+
+    session = make_session(capacity=5)
+    review = client.post(reverse("booking:book", args=[session.pk]), form_data(count=1))["Location"]
+    page = client.post(review, follow=True)
+    booking = Booking.objects.get()
+    assert "Check your email to confirm your booking" in page.content.decode()
+    assert links.manage_token(booking) not in page.content.decode()
+    assert links.manage_token(booking) not in page.redirect_chain[-1][0]
+    services.booking_confirm_email(booking=booking)
+    again = client.get(page.redirect_chain[-1][0]).content.decode()
+    assert "Your booking is confirmed" in again and links.manage_token(booking) not in again

@@ -159,7 +159,7 @@ def test_sequences_are_numbered_in_one_read_and_one_write_however_many_delegates
     services.session_sync_span(session)
     with django_assert_max_num_queries(40):
         services.session_schedule_changed(session=session, previous=previous)
-    assert set(CalendarInvite.objects.values_list("sequence", flat=True)) == {1}
+    assert set(CalendarInvite.objects.values_list("sequence", flat=True)) == {2}
     assert booking.emails.filter(kind="session_changed").count() == 40
 
 

@@ -258,8 +258,12 @@ def at(*args):
         # Friday evening with booking closing on Monday morning: no working afternoon is left,
         # so the places are held until booking closes.
         (at(2026, 12, 4, 18, 0), at(2026, 12, 8, 9, 30), at(2026, 12, 7, 9, 30)),
+        # Five minutes before 17:00 with booking closing tomorrow morning: held until then, not 17:00.
+        (at(2026, 12, 2, 16, 55), at(2026, 12, 4, 10, 0), at(2026, 12, 3, 10, 0)),
+        # Earlier the same afternoon there is time enough: 17:00 today.
+        (at(2026, 12, 2, 12, 0), at(2026, 12, 4, 10, 0), at(2026, 12, 2, 17, 0)),
     ],
-    ids=["night", "christmas", "weekend", "booking-close", "nothing-left"],
+    ids=["night", "christmas", "weekend", "booking-close", "nothing-left", "minutes-to-close", "afternoon"],
 )
 def test_the_po_deadline_is_close_of_business_on_a_working_day(now, starts, expected):
     session = CourseSession(starts_at=starts, booking_closes_at=starts - timedelta(hours=24))

@@ -84,3 +84,38 @@ def test_a_bookings_admin_page_lists_its_failed_emails(admin_client, booking):
     page = admin_client.get(reverse("admin:booking_booking_change", args=[booking.pk])).content.decode()
     assert "550 no such user" in page
     assert reverse("admin:outbox_outboundemail_change", args=[failed.pk]) in page
+
+
+def test_sales_staff_cannot_filter_emails_by_their_hidden_bodies(sales_client, booking):  # noqa: F811
+    token = links.manage_token(booking)
+    url = reverse("admin:outbox_outboundemail_changelist")
+    for lookup, value in [
+        ("body_text__contains", token[:12]),
+        ("body_text__regex", "/bookings/"),
+        ("body_html__contains", "a"),
+        ("message_id__startswith", "<"),
+    ]:
+        assert sales_client.get(url, {lookup: value}).status_code == 400, lookup  # refused, not filtered
+    assert sales_client.get(url, {"status": "sent"}).status_code == 200  # the sidebar's filters still work
+
+
+def test_a_manage_link_cannot_be_used_to_send_email_after_email(client, booking, settings):
+    from uuid import uuid4
+
+    from outbox.models import OutboundEmail
+
+    settings.BOOKING_CHANGES_PER_HOUR = 3
+    token = links.manage_token(booking)
+    address = f"2001:db8:{uuid4().hex[:4]}::1"
+    delegate = booking.delegates.first()
+    statuses = []
+    for n in range(5):
+        response = client.post(
+            reverse("booking:substitute", args=[token, delegate.pk]),
+            {"sub-name": f"Person {n}", "sub-email": f"person{n}@example.net"},
+            REMOTE_ADDR=address,
+            follow=True,
+        )
+        statuses.append("many changes in the last hour" in response.content.decode())
+    assert statuses == [False, False, False, True, True]
+    assert OutboundEmail.objects.filter(kind="joining_instructions", to__icontains="person").count() <= 3

@@ -681,7 +681,7 @@ def test_bookings_from_one_address_are_rate_limited(client, session, settings):
     from uuid import uuid4
 
     settings.BOOKINGS_RATE_LIMIT_PER_HOUR = 2
-    address = f"2001:db8::{uuid4().hex[:4]}"  # its own count, whatever earlier runs left in the cache
+    address = f"2001:db8:{uuid4().hex[:4]}::1"  # its own count, whatever earlier runs left in the cache
     statuses = []
     for n in range(3):
         review = client.post(

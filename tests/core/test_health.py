@@ -11,6 +11,13 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _no_check_left_running(monkeypatch):
+    from core import health
+
+    monkeypatch.setattr(health, "_running", {})
+
+
 def test_healthz_reports_each_service(client, settings):
     response = client.get("/healthz/")
     assert response.status_code == 200
@@ -74,3 +81,25 @@ def test_a_check_that_hangs_is_down_within_the_deadline(client, monkeypatch):
     assert time.monotonic() - started < 1.5
     assert response.status_code == 503
     assert response.json()["checks"]["cache"] == {"status": "down"}
+
+
+def test_a_hung_check_is_not_started_again_by_every_caller_and_the_database_stays_up(client, monkeypatch):
+    import threading
+
+    from core import health
+
+    started = []
+    release = threading.Event()
+
+    def hangs():
+        started.append(1)
+        release.wait(30)
+
+    monkeypatch.setattr(health, "check_cache", hangs)
+    try:
+        bodies = [client.get("/healthz/").json() for _ in range(8)]
+    finally:
+        release.set()
+    assert len(started) == 1  # eight callers, one hung check
+    assert all(body["checks"]["database"] == {"status": "ok"} for body in bodies)
+    assert all(body["checks"]["cache"] == {"status": "down"} for body in bodies)

@@ -81,3 +81,12 @@ def test_free_text_has_a_length_limit_on_the_form_and_the_api(client, session):
     assert form.status_code == 200 and "Booking" not in form.headers.get("Location", "")
     assert "500 characters" in form.content.decode()
     assert not Booking.objects.exists()
+
+
+@pytest.mark.parametrize("digit", ["²", "٣", "①"])
+def test_digits_that_are_not_ascii_are_refused_not_a_500(client, session, digit):
+    assert post_json(client, BOOKINGS, {**payload(session), "session": digit}).status_code == 400
+    url = reverse("booking:book", args=[session.pk])
+    for extra in ({"form-TOTAL_FORMS": digit}, {"action": f"remove-{digit}"}, {"action": "undo", "undo-index": digit}):
+        response = client.post(url, {**form_data(count=1), **extra})
+        assert response.status_code < 500, extra
