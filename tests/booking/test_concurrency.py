@@ -34,14 +34,14 @@ def bookings_url(require_postgres, transactional_db, request):
 
 @pytest.fixture
 def wide_window(monkeypatch, settings):
-    real_seats_taken = services.seats_taken
+    real_seats_taken = services.seats.seats_taken
 
     def seats_taken_then_pause(session):
         taken = real_seats_taken(session)
         time.sleep(WINDOW)
         return taken
 
-    monkeypatch.setattr(services, "seats_taken", seats_taken_then_pause)
+    monkeypatch.setattr(services.seats, "seats_taken", seats_taken_then_pause)
     # The requests queue behind the lock for about REQUESTS * WINDOW; let them wait that long.
     settings.BOOKING_LOCK_TIMEOUT_MS = 30_000
 
@@ -114,7 +114,7 @@ def test_control_without_the_lock_the_same_race_oversells(bookings_url, wide_win
     def unlocked(session_id):
         return CourseSession.objects.select_related("course", "venue").get(pk=session_id)
 
-    monkeypatch.setattr(services, "_lock_session", unlocked)
+    monkeypatch.setattr(services.seats, "lock_session", unlocked)
     session = make_session(capacity=SEATS)
 
     results = fire(bookings_url, [body(session, n) for n in range(REQUESTS)])

@@ -267,7 +267,7 @@ def at(*args):
 )
 def test_the_po_deadline_is_close_of_business_on_a_working_day(now, starts, expected):
     session = CourseSession(starts_at=starts, booking_closes_at=starts - timedelta(hours=24))
-    assert services._po_deadline(session, now) == expected
+    assert services.seats.po_deadline(session, now) == expected
 
 
 def test_po_hold_never_runs_past_booking_close():
