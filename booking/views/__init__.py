@@ -1,0 +1,32 @@
+"""The booking pages: the public booking flow (book.py) and the booker's manage pages (manage.py)."""
+
+from .book import book, confirm_email, pending, review
+from .manage import (
+    confirmed,
+    link_sent,
+    manage,
+    manage_add_delegates,
+    manage_add_po,
+    manage_cancel,
+    manage_new_link,
+    manage_remove_delegate,
+    manage_substitute,
+    new_link,
+)
+
+__all__ = [
+    "book",
+    "confirm_email",
+    "confirmed",
+    "link_sent",
+    "manage",
+    "manage_add_delegates",
+    "manage_add_po",
+    "manage_cancel",
+    "manage_new_link",
+    "manage_remove_delegate",
+    "manage_substitute",
+    "new_link",
+    "pending",
+    "review",
+]
