@@ -13,13 +13,17 @@ dates, the invite falls back to icalendar's VTIMEZONE built from tzdata.
 """
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+
+from .models import CalendarInvite
 
 TZID = "Europe/London"
 LONDON = ZoneInfo(TZID)
@@ -225,3 +229,64 @@ def _uk_vtimezone():
     tz.add_component(daylight)
     tz.add_component(standard)
     return tz
+
+
+# Numbering: every message for a UID takes the next SEQUENCE --------------------------------------
+
+
+@dataclass
+class PendingInvite:
+    """One day's calendar message for one delegate. Its SEQUENCE is given when the emails are
+    queued, from the last one sent for the same UID (see CalendarInvite)."""
+
+    session: object
+    attendee_email: str
+    attendee_name: str
+    method: str
+    day_number: int
+    spans: list | None = None  # None: the session's own days; else the days it used to have
+
+    @property
+    def uid(self):
+        return event_uid(session=self.session, day_number=self.day_number, attendee_email=self.attendee_email)
+
+
+def number_invites(emails):
+    """Turn each PendingInvite into its .ics with the next SEQUENCE for its UID: one read and one
+    write for all the emails, however many delegates."""
+    pending = [
+        (email, index, spec)
+        for email in emails
+        for index, spec in enumerate(email.attachments)
+        if isinstance(spec, PendingInvite)
+    ]
+    if not pending:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        known = {
+            row.uid: row
+            for row in CalendarInvite.objects.select_for_update().filter(uid__in={spec.uid for _, _, spec in pending})
+        }
+        new = {}
+        for email, index, spec in pending:
+            row = known.get(spec.uid) or new.get(spec.uid)
+            if row is None:
+                # The first message numbered here. Invites sent before numbering began used the
+                # session's number and cancels one more, so start above both.
+                row = new[spec.uid] = CalendarInvite(uid=spec.uid, sequence=spec.session.ics_sequence + 1)
+            else:
+                row.sequence += 1
+            row.method, row.updated_at = spec.method, now
+            email.attachments[index] = invite_attachment(
+                session=spec.session,
+                attendee_email=spec.attendee_email,
+                attendee_name=spec.attendee_name,
+                method=spec.method,
+                sequence=row.sequence,
+                day_number=spec.day_number,
+                spans=spec.spans,
+            )
+        CalendarInvite.objects.bulk_create(new.values(), batch_size=500)
+        if known:
+            CalendarInvite.objects.bulk_update(known.values(), ["sequence", "method", "updated_at"], batch_size=500)

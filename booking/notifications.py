@@ -9,25 +9,21 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.conf import settings
-from django.db import models, transaction
+from django.db import models
 from django.utils import timezone
 
 from core.templatetags.uk import uk_datetime, uk_span
 from outbox.services import Email, email_queue_many
 
-from .calendar import event_uid, invite_attachment, session_spans
+from .calendar import PendingInvite, number_invites, session_spans
 from .emails import (
     booking_placeholders,
-    days_text,
-    days_until,
     further_days_text,
     other_dates_placeholders,
     reply_to,
-    time_left_text,
 )
 from .links import confirm_url
-from .models import DELEGATES_INFORMED, SEAT_HOLDING, Booking, BookingEvent, BookingStatus, CalendarInvite
+from .models import DELEGATES_INFORMED, SEAT_HOLDING, Booking, BookingEvent, BookingStatus
 
 _suppressed = ContextVar("booking_notifications_suppressed", default=False)
 _batch = ContextVar("booking_notifications_batch", default=None)
@@ -55,7 +51,7 @@ def batch():
         yield
     finally:
         _batch.reset(token)
-    _number_invites(collected.emails)
+    number_invites(collected.emails)
     email_queue_many(collected.emails)
 
 
@@ -70,7 +66,7 @@ def _queue(emails):
     if collected is not None:
         collected.emails.extend(emails)
     else:
-        _number_invites(emails)
+        number_invites(emails)
         email_queue_many(emails)
 
 
@@ -78,67 +74,6 @@ def booking_event(event):
     if _suppressed.get():
         return
     _queue(emails_for_event(event))
-
-
-# Calendar invites --------------------------------------------------------------------------------
-
-
-@dataclass
-class _Invite:
-    """One day's calendar message for one delegate. Its SEQUENCE is given when the emails are
-    queued, from the last one sent for the same UID (see CalendarInvite)."""
-
-    session: object
-    attendee_email: str
-    attendee_name: str
-    method: str
-    day_number: int
-    spans: list | None = None  # None: the session's own days; else the days it used to have
-
-    @property
-    def uid(self):
-        return event_uid(session=self.session, day_number=self.day_number, attendee_email=self.attendee_email)
-
-
-def _number_invites(emails):
-    """Turn each _Invite into its .ics with the next SEQUENCE for its UID: one read and one
-    write for all the emails, however many delegates."""
-    pending = [
-        (email, index, spec)
-        for email in emails
-        for index, spec in enumerate(email.attachments)
-        if isinstance(spec, _Invite)
-    ]
-    if not pending:
-        return
-    now = timezone.now()
-    with transaction.atomic():
-        known = {
-            row.uid: row
-            for row in CalendarInvite.objects.select_for_update().filter(uid__in={spec.uid for _, _, spec in pending})
-        }
-        new = {}
-        for email, index, spec in pending:
-            row = known.get(spec.uid) or new.get(spec.uid)
-            if row is None:
-                # The first message numbered here. Invites sent before numbering began used the
-                # session's number and cancels one more, so start above both.
-                row = new[spec.uid] = CalendarInvite(uid=spec.uid, sequence=spec.session.ics_sequence + 1)
-            else:
-                row.sequence += 1
-            row.method, row.updated_at = spec.method, now
-            email.attachments[index] = invite_attachment(
-                session=spec.session,
-                attendee_email=spec.attendee_email,
-                attendee_name=spec.attendee_name,
-                method=spec.method,
-                sequence=row.sequence,
-                day_number=spec.day_number,
-                spans=spec.spans,
-            )
-        CalendarInvite.objects.bulk_create(new.values(), batch_size=500)
-        if known:
-            CalendarInvite.objects.bulk_update(known.values(), ["sequence", "method", "updated_at"], batch_size=500)
 
 
 class _Builder:
@@ -187,7 +122,7 @@ class _Builder:
         if not method:
             self._email(kind, email, key, placeholders)
             return
-        invites = [_Invite(session, email, name, method, n) for n in range(1, len(self.spans) + 1)]
+        invites = [PendingInvite(session, email, name, method, n) for n in range(1, len(self.spans) + 1)]
         placeholders["further_days"] = further_days_text(len(self.spans), method)
         self._email(kind, email, key, placeholders, invites[:1])
         for invite in invites[1:]:
@@ -210,7 +145,7 @@ class _Builder:
             for start, end in self.event.data["previous_days"]
         ]
         for n in range(len(self.spans) + 1, len(previous) + 1):
-            invite = _Invite(self.booking.session, email, name, "CANCEL", n, spans=previous)
+            invite = PendingInvite(self.booking.session, email, name, "CANCEL", n, spans=previous)
             self._day_email(invite, placeholders, previous)
 
     def to_delegates(self, kind, *, method=None, **extra):
@@ -354,81 +289,6 @@ def _other_dates(session):
     if session.pk not in collected.other_dates:
         collected.other_dates[session.pk] = other_dates_placeholders(session)
     return collected.other_dates[session.pk]
-
-
-# Scheduled emails ---------------------------------------------------------------------------------
-
-
-def delegate_reminders_queue(*, now=None):
-    """Queue the reminder for every delegate of sessions starting REMINDER_DAYS_BEFORE days from
-    today (UK date). Keys make a second run queue nothing. Returns the number queued."""
-    now = now or timezone.now()
-    target = timezone.localtime(now).date() + timezone.timedelta(days=settings.REMINDER_DAYS_BEFORE)
-    bookings = (
-        Booking.objects.filter(
-            status__in=DELEGATES_INFORMED,
-            session__status="scheduled",
-            session__starts_at__date=target,
-        )
-        .select_related("session__course", "session__venue")
-        .prefetch_related("delegates", "session__days")
-    )
-    emails = []
-    for booking in bookings:
-        placeholders = None
-        for delegate in booking.delegates.all():
-            placeholders = placeholders or booking_placeholders(booking)
-            emails.append(
-                Email(
-                    kind="delegate_reminder",
-                    to=[delegate.email],
-                    unique_key=f"delegate_reminder:session-{booking.session_id}:{delegate.email.lower()}",
-                    placeholders={
-                        **placeholders,
-                        "delegate_name": delegate.name,
-                        "adjustments": delegate.adjustments,
-                        "days_before": days_text(days_until(booking.session.starts_at, now)),
-                    },
-                    booking=booking,
-                    reply_to=reply_to(),
-                )
-            )
-    with transaction.atomic():
-        return email_queue_many(emails)
-
-
-def po_reminders_queue(*, now=None):
-    """Remind bookers awaiting a PO 3 days and 1 day before the deadline (each once).
-
-    A booking made inside a window gets no reminder for it: its confirmation already says
-    when the PO is due. Returns the number queued.
-    """
-    now = now or timezone.now()
-    windows = sorted(settings.PO_REMINDER_DAYS_BEFORE)
-    emails = []
-    awaiting = Booking.objects.filter(status=BookingStatus.AWAITING_PO, po_deadline__gt=now).select_related(
-        "session__course", "session__venue"
-    )
-    for booking in awaiting.prefetch_related("delegates", "session__days"):
-        remaining = booking.po_deadline - now
-        window = next((days for days in windows if remaining <= timezone.timedelta(days=days)), None)
-        if window is None or booking.created_at > booking.po_deadline - timezone.timedelta(days=window):
-            continue
-        emails.append(
-            Email(
-                kind="po_reminder",
-                to=[booking.contact_email],
-                unique_key=f"po_reminder:booking-{booking.pk}:{window}d:{booking.po_deadline.isoformat()}",
-                placeholders={
-                    **booking_placeholders(booking),
-                    "days_left": time_left_text(remaining),
-                },
-                booking=booking,
-                reply_to=reply_to(),
-            )
-        )
-    with transaction.atomic():
-        return email_queue_many(emails)
 
 
 def session_cancel_preview(sessions, reason=""):

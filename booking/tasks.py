@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import notifications, services
+from . import reminders, services
 
 
 @shared_task
@@ -18,10 +18,10 @@ def release_unconfirmed_bookings():
 @shared_task
 def send_delegate_reminders():
     """Beat, daily: remind delegates REMINDER_DAYS_BEFORE days before their course (once each)."""
-    return notifications.delegate_reminders_queue()
+    return reminders.delegate_reminders_queue()
 
 
 @shared_task
 def chase_purchase_orders():
     """Beat, hourly: remind bookers 3 days and 1 day before their PO deadline (once each)."""
-    return notifications.po_reminders_queue()
+    return reminders.po_reminders_queue()

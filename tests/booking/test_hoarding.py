@@ -130,13 +130,13 @@ def test_confirming_twice_sends_everything_once(client):
 
 
 def test_delegates_of_an_unconfirmed_booking_get_no_reminder(client):
-    from booking import notifications
+    from booking import reminders
 
     session = make_session(starts_in_days=3, capacity=5)
     post(client, payload(session, count=2))
-    assert notifications.delegate_reminders_queue() == 0
+    assert reminders.delegate_reminders_queue() == 0
     services.booking_confirm_email(booking=Booking.objects.get())
-    assert notifications.delegate_reminders_queue() == 2
+    assert reminders.delegate_reminders_queue() == 2
 
 
 def test_one_large_booking_may_wait_for_confirmation_whatever_the_cap(client, settings):

@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from booking import links, notifications, services
+from booking import links, notifications, reminders, services
 from booking.models import BookingStatus
 from outbox.models import OutboundEmail
 from tests.factories import VenueFactory, delegates, make_booking, make_session
@@ -154,8 +154,8 @@ def test_reminders_go_once_three_days_before():
     session = make_session(starts_in_days=3)
     booking = make_booking(session, count=2)
     make_booking(make_session(starts_in_days=4), count=1)
-    assert notifications.delegate_reminders_queue() == 2
-    assert notifications.delegate_reminders_queue() == 0
+    assert reminders.delegate_reminders_queue() == 2
+    assert reminders.delegate_reminders_queue() == 0
     assert sorted(row.to[0] for row in sent("delegate_reminder")) == sorted(d.email for d in booking.delegates.all())
 
 
@@ -163,10 +163,10 @@ def test_po_chasing_three_days_and_one_day_before_then_release_notice():
     session = make_session(starts_in_days=30)
     booking = make_booking(session, count=1, po_to_follow=True)
     deadline = booking.po_deadline
-    assert notifications.po_reminders_queue(now=deadline - timedelta(days=5)) == 0
-    assert notifications.po_reminders_queue(now=deadline - timedelta(days=2, hours=23)) == 1
-    assert notifications.po_reminders_queue(now=deadline - timedelta(days=2)) == 0  # once
-    assert notifications.po_reminders_queue(now=deadline - timedelta(hours=20)) == 1
+    assert reminders.po_reminders_queue(now=deadline - timedelta(days=5)) == 0
+    assert reminders.po_reminders_queue(now=deadline - timedelta(days=2, hours=23)) == 1
+    assert reminders.po_reminders_queue(now=deadline - timedelta(days=2)) == 0  # once
+    assert reminders.po_reminders_queue(now=deadline - timedelta(hours=20)) == 1
     first, second = sent("po_reminder")
     assert "Time left: 2 days" in first.body_text  # 2 days 23 hours: never rounded up
     assert "Time left: 20 hours" in second.body_text
