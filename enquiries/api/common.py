@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from booking.api import StrictSerializer
+from core.api import StrictSerializer
 from courses.models import Sector
 
 from .. import services

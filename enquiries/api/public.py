@@ -9,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from booking.api import ApiValidationErrorSerializer, LocalDateTimeField, service_errors
 from booking.models import OrganisationType, validate_uk_phone
 from core import business_hours, spam
+from core.api import ApiValidationErrorSerializer, LocalDateTimeField, service_errors
 from core.parsers import JSONParser
 from courses.models import Course
 

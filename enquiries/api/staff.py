@@ -12,14 +12,14 @@ from rest_framework.authentication import SessionAuthentication, TokenAuthentica
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from booking.api import (
+from booking.models import OrganisationType
+from core.api import (
     ApiErrorSerializer,
     ApiValidationErrorSerializer,
     LocalDateTimeField,
     StrictSerializer,
     service_errors,
 )
-from booking.models import OrganisationType
 from core.parsers import JSONParser
 
 from .. import services

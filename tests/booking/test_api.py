@@ -731,7 +731,7 @@ def test_the_schema_documents_the_booking_api():
 def test_service_errors_are_mapped_to_the_serializer_shape():
     from django.core.exceptions import ValidationError
 
-    from booking.api import service_errors
+    from core.api import service_errors
 
     mapped = service_errors(
         ValidationError(

@@ -1,0 +1,244 @@
+"""Booking endpoints: upcoming sessions to read, and bookings to make.
+
+Serializers check shape and types only. Every booking rule lives in booking.services: its
+ValidationError becomes a 400 with field errors, its BookingError a 409 carrying the error's code.
+"""
+
+import django_filters
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import OperationalError, transaction
+from django.db.models import prefetch_related_objects
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import status, viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from core import idempotency, spam
+from core.api import (
+    ApiErrorSerializer,
+    ApiValidationErrorSerializer,
+    service_errors,
+)
+from core.parsers import JSONParser
+from courses import selectors as course_selectors
+
+from .. import selectors, services
+from .serializers import (
+    BookingConflictSerializer,
+    BookingCreateSerializer,
+    BookingSerializer,
+    IdempotencyKeyReusedSerializer,
+    SessionSerializer,
+)
+
+
+def _course_choices():
+    return list(course_selectors.course_list().values_list("slug", "title"))
+
+
+def _sector_choices():
+    return list(course_selectors.sector_list().values_list("slug", "name"))
+
+
+class SessionFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("from"), cleaned.get("to")
+        if start and end and end < start:
+            self.add_error("to", "The 'to' date must be on or after the 'from' date.")
+        return cleaned
+
+
+class SessionFilter(django_filters.FilterSet):
+    """Validates the query string; the selector does the filtering."""
+
+    course = django_filters.ChoiceFilter(field_name="course__slug", choices=_course_choices, label="Course slug.")
+    sector = django_filters.ChoiceFilter(
+        field_name="course__sectors__slug", choices=_sector_choices, label="Sector slug."
+    )
+    to = django_filters.DateFilter(field_name="starts_at", label="Starting on or before this date (YYYY-MM-DD, UK).")
+    available = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        label="true: only sessions taking bookings with a seat left. false or absent: all upcoming sessions.",
+    )
+
+    class Meta:
+        form = SessionFilterForm
+
+    def filter_queryset(self, queryset):
+        data = self.form.cleaned_data
+        return selectors.session_list_upcoming(
+            course=data.get("course") or None,
+            sector=data.get("sector") or None,
+            date_from=data.get("from"),
+            date_to=data.get("to"),
+            available=data.get("available") == "true",
+        )
+
+
+# "from" is a Python keyword, so it cannot be declared in the class body.
+SessionFilter.base_filters = {
+    "from": django_filters.DateFilter(field_name="starts_at", label="Starting on or after this date (YYYY-MM-DD, UK)."),
+    **SessionFilter.base_filters,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Views
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Upcoming sessions",
+        description="Sessions not yet started, soonest first, of published courses; cancelled ones included "
+        "with status cancelled. Dates in `from` and `to` are UK dates.",
+        responses={200: SessionSerializer(many=True), 400: ApiValidationErrorSerializer},
+    ),
+    retrieve=extend_schema(
+        summary="A session",
+        description="Any session of a published course, past and cancelled ones included (bookable is then false).",
+        responses={200: SessionSerializer, 404: ApiErrorSerializer},
+    ),
+)
+class SessionViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = SessionSerializer
+    filterset_class = SessionFilter
+
+    def get_queryset(self):
+        if self.action == "list":
+            return selectors.session_list_upcoming()
+        return selectors.session_list().filter(course__is_published=True)
+
+    def filter_queryset(self, queryset):
+        # The filters narrow the list; a session stays retrievable by its id whatever the query string.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
+
+class BookingViewSet(viewsets.ViewSet):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        summary="Book places on a session",
+        description=(
+            "Books every delegate or none. The seats are held as unconfirmed until confirm_by (30 "
+            "minutes by default) while the booker confirms their email address from the link we email "
+            "to contact_email; nothing else is sent, to the booker or the delegates, before then, and an "
+            "unconfirmed booking lapses (cancelled) at confirm_by. Once confirmed, a booking with a "
+            "purchase_order is confirmed; with po_to_follow it holds the seats as awaiting_po until "
+            "po_deadline. Staff signed in to the API book without the email step. With too few seats "
+            "the answer is 409 insufficient_seats, unless join_waitlist is true: the booking is then "
+            "waitlisted and holds no seats (a waitlisted booking also needs the email confirmed before "
+            "it can be promoted). One booker or organisation may hold at most "
+            "BOOKING_UNCONFIRMED_SEATS_MAX seats unconfirmed (409 too_many_unconfirmed), and each "
+            "client address may make BOOKINGS_RATE_LIMIT_PER_HOUR bookings an hour (429 with "
+            "Retry-After). A failed request writes nothing.\n\n"
+            "Send an Idempotency-Key to make retries safe: the same key with the same body returns the "
+            "first answer (with the header Idempotent-Replayed: true) and books nothing more; the same key "
+            "with a different body is a 422."
+        ),
+        request=BookingCreateSerializer,
+        parameters=[
+            OpenApiParameter(
+                idempotency.HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="Up to 255 visible ASCII characters, for example a UUID; one per booking attempt.",
+            )
+        ],
+        responses={
+            201: BookingSerializer,
+            400: OpenApiResponse(
+                ApiValidationErrorSerializer, description="Invalid or unknown fields, or an unknown session."
+            ),
+            409: OpenApiResponse(
+                BookingConflictSerializer,
+                description="Too few seats, or the session is closed, cancelled or past; or the same "
+                "Idempotency-Key is still being processed.",
+            ),
+            422: OpenApiResponse(
+                IdempotencyKeyReusedSerializer, description="The Idempotency-Key was used for a different request."
+            ),
+            429: OpenApiResponse(
+                ApiErrorSerializer,
+                description="rate_limited: too many bookings from this client address in the last hour; see "
+                "the Retry-After header. Nothing was booked.",
+            ),
+            503: OpenApiResponse(
+                ApiErrorSerializer, description="session_busy: too many bookings at once for this session; retry."
+            ),
+        },
+    )
+    def create(self, request):
+        key = idempotency.key_from(request)
+        request_hash = idempotency.fingerprint(request) if key else None
+        if key and (replayed := idempotency.replay(key, request_hash)):
+            return replayed
+
+        serializer = BookingCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        # Office staff who may change bookings book for customers without the email step; others
+        # (Sales included) book as the public does.
+        staff = request.user.is_authenticated and request.user.has_perm("booking.change_booking")
+        if not staff:
+            try:
+                spam.check_rate_limit(
+                    spam.client_address(request), scope="bookings", limit=settings.BOOKINGS_RATE_LIMIT_PER_HOUR
+                )
+            except spam.Rejected as exc:
+                return Response(
+                    {"code": exc.code, "detail": "Too many bookings from this address in the last hour."},
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    headers={"Retry-After": str(exc.retry_after)},
+                )
+        try:
+            with transaction.atomic():
+                # The key first: a simultaneous request with the same key waits here for this one.
+                record = (
+                    idempotency.claim(key, request_hash, lock_timeout_ms=settings.BOOKING_LOCK_TIMEOUT_MS)
+                    if key
+                    else None
+                )
+                booking = services.booking_create(
+                    delegates=[services.DelegateData(**row) for row in data.pop("delegates")],
+                    actor=f"staff:{request.user.username} (API)" if staff else "booker (API)",
+                    email_confirmation=not staff,
+                    **data,
+                )
+                body = self._answer(booking)
+                if record:
+                    idempotency.store(record, status_code=status.HTTP_201_CREATED, body=body)
+        except idempotency.KeyTaken:
+            replayed = idempotency.replay(key, request_hash)
+            if replayed is None:
+                raise idempotency.IdempotencyRequestInProgress() from None
+            return replayed
+        except DjangoValidationError as exc:
+            raise ValidationError(service_errors(exc)) from exc
+        except services.BookingError as exc:
+            return Response({"code": exc.code, "detail": exc.message, **exc.extra}, status=status.HTTP_409_CONFLICT)
+        except OperationalError as exc:
+            if not idempotency.is_lock_timeout(exc):
+                raise
+            return Response(
+                {"code": "session_busy", "detail": "This session is taking many bookings at once. Please try again."},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "2"},
+            )
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    def _answer(self, booking):
+        # Seat counts as they stand with this booking made, from the same selector as the list.
+        booking.session = selectors.session_list().get(pk=booking.session_id)
+        prefetch_related_objects([booking], "delegates")
+        return BookingSerializer(booking).data
