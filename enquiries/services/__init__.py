@@ -1,0 +1,75 @@
+"""Every write on leads and newsletter subscribers. The web forms, the API, the admin and the
+tasks all call these functions.
+
+A lead arrives (arrival.py: enquiry_submit, callback_submit), is checked against open leads for
+duplicates, gets an owner (round robin among active sales staff) and a due time (the callback SLA
+clock), and from then on every status or owner change is written to its timeline (pipeline.py).
+Newsletter sign-ups are in newsletter.py; retention and the subject-access export in
+personal_data.py; what they share in common.py.
+"""
+
+from .arrival import (
+    callback_submit,
+    enquiry_submit,
+    find_duplicate,
+)
+from .common import (
+    SALES_GROUP,
+    TRACKING_FIELDS,
+    sales_staff,
+)
+from .newsletter import (
+    SubscribeResult,
+    newsletter_confirm,
+    newsletter_subscribe,
+    newsletter_unsubscribe,
+)
+from .personal_data import (
+    ANONYMISED,
+    leads_anonymise_closed,
+    leads_to_anonymise,
+    newsletter_drop_unconfirmed,
+    personal_data_export,
+    signups_to_drop,
+)
+from .pipeline import (
+    lead_add_note,
+    lead_assign,
+    lead_change_status,
+    lead_link_booking,
+    lead_link_booking_by_reference,
+    lead_log_call,
+    lead_resolve_duplicate,
+    lead_set_next_action,
+    lead_update,
+    leads_due_for_overdue_alert,
+)
+
+__all__ = [
+    "ANONYMISED",
+    "SALES_GROUP",
+    "SubscribeResult",
+    "TRACKING_FIELDS",
+    "callback_submit",
+    "enquiry_submit",
+    "find_duplicate",
+    "lead_add_note",
+    "lead_assign",
+    "lead_change_status",
+    "lead_link_booking",
+    "lead_link_booking_by_reference",
+    "lead_log_call",
+    "lead_resolve_duplicate",
+    "lead_set_next_action",
+    "lead_update",
+    "leads_anonymise_closed",
+    "leads_due_for_overdue_alert",
+    "leads_to_anonymise",
+    "newsletter_confirm",
+    "newsletter_drop_unconfirmed",
+    "newsletter_subscribe",
+    "newsletter_unsubscribe",
+    "personal_data_export",
+    "sales_staff",
+    "signups_to_drop",
+]

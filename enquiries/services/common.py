@@ -1,0 +1,46 @@
+"""What the lead services share: the Sales group, tracking fields and the timeline."""
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from ..models import (
+    Lead,
+    LeadActivity,
+)
+
+SALES_GROUP = "Sales"
+TRACKING_FIELDS = ["landing_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
+
+
+def _actor_name(actor):
+    return actor.get_username() if actor is not None else "system"
+
+
+def _activity(lead, kind, text, *, actor=None, outcome="", when=None):
+    return LeadActivity.objects.create(
+        lead=lead, kind=kind, text=text, author=actor, outcome=outcome, created_at=when or timezone.now()
+    )
+
+
+def sales_staff():
+    """Active users in the Sales group: who can own leads."""
+    return get_user_model().objects.filter(is_active=True, groups__name=SALES_GROUP).order_by("first_name", "username")
+
+
+def _tracking(tracking):
+    return {
+        name: str(tracking.get(name, "") or "")[: 500 if name in ("landing_page", "referrer") else 100]
+        for name in TRACKING_FIELDS
+    }
+
+
+def _lock(lead):
+    """The lead, locked for this transaction. An anonymised lead can no longer be worked."""
+    lead = Lead.objects.select_for_update().get(pk=lead.pk)
+    if lead.anonymised_at:
+        raise ValidationError(
+            "This lead's personal data was removed under the retention policy; it can no longer be worked.",
+            code="lead_anonymised",
+        )
+    return lead
