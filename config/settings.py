@@ -195,6 +195,14 @@ LEADS_ROUND_ROBIN = env.bool("LEADS_ROUND_ROBIN", default=True)
 CALLBACK_SLA_WORKING_HOURS = env.float("CALLBACK_SLA_WORKING_HOURS", default=2)
 ENQUIRY_SLA_WORKING_HOURS = env.float("ENQUIRY_SLA_WORKING_HOURS", default=8)
 LEAD_RETENTION_MONTHS = env.int("LEAD_RETENTION_MONTHS", default=24)
+# An open lead overdue longer than this many working hours is escalated (once) to the "Sales
+# managers" group and SALES_MANAGER_EMAIL.
+LEAD_ESCALATE_AFTER_WORKING_HOURS = env.float("LEAD_ESCALATE_AFTER_WORKING_HOURS", default=4)
+SALES_MANAGER_EMAIL = env("SALES_MANAGER_EMAIL", default="")
+# The morning digest lists this many of the most urgent leads, with a link to the rest.
+LEAD_DIGEST_LIST_LIMIT = env.int("LEAD_DIGEST_LIST_LIMIT", default=20)
+# Bulk actions on more leads than this run in a Celery task; the user sees the result on its page.
+LEAD_BULK_INLINE_LIMIT = env.int("LEAD_BULK_INLINE_LIMIT", default=200)
 NEWSLETTER_UNCONFIRMED_DAYS = env.int("NEWSLETTER_UNCONFIRMED_DAYS", default=30)
 # Spam and abuse: submissions per client address per hour, and the fastest a person fills a form.
 LEADS_RATE_LIMIT_PER_HOUR = env.int("LEADS_RATE_LIMIT_PER_HOUR", default=5)

@@ -59,8 +59,22 @@ class CallbackPeriod(models.TextChoices):
     AFTERNOON = "pm", "Afternoon"
 
 
+class LeadOrigin(models.TextChoices):
+    WEBSITE = "website", "Website"
+    API = "api", "API"
+    PHONE = "phone", "Phone call"
+    EVENT = "event", "Event"
+    REFERRAL = "referral", "Referral"
+    OTHER = "other", "Other"
+
+
+HAND_ADDED_ORIGINS = [LeadOrigin.PHONE, LeadOrigin.EVENT, LeadOrigin.REFERRAL, LeadOrigin.OTHER]
+
+
 class Tracking(models.Model):
-    """Where a lead or subscriber came from."""
+    """Where a lead or subscriber came from: the first page of the visit, the site that sent
+    them there and its UTM parameters (enquiries/attribution.py), and the normalised channel
+    (enquiries/channels.py) that reports group by."""
 
     landing_page = models.CharField(max_length=500, blank=True)
     referrer = models.CharField(max_length=500, blank=True)
@@ -69,25 +83,25 @@ class Tracking(models.Model):
     utm_campaign = models.CharField("UTM campaign", max_length=100, blank=True)
     utm_term = models.CharField("UTM term", max_length=100, blank=True)
     utm_content = models.CharField("UTM content", max_length=100, blank=True)
+    channel = models.CharField(
+        "source", max_length=100, blank=True, db_index=True, help_text="google, linkedin, phone, direct ..."
+    )
 
     class Meta:
         abstract = True
 
     @property
     def source(self):
-        """A short label for reports: the UTM source, else the referrer's host, else direct."""
-        if self.utm_source:
-            return self.utm_source
-        if self.referrer:
-            from urllib.parse import urlsplit
-
-            return urlsplit(self.referrer).hostname or "referral"
-        return "direct"
+        """The normalised channel (stored when the record arrived)."""
+        return self.channel or "direct"
 
 
 class Lead(Tracking):
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
     lead_type = models.CharField("type", max_length=10, choices=LeadType.choices, db_index=True)
+    origin = models.CharField(
+        "came in by", max_length=10, choices=LeadOrigin.choices, default=LeadOrigin.WEBSITE, db_index=True
+    )
     status = models.CharField(max_length=15, choices=LeadStatus.choices, default=LeadStatus.NEW, db_index=True)
     lost_reason = models.CharField(max_length=300, blank=True)
     owner = models.ForeignKey(
@@ -141,7 +155,9 @@ class Lead(Tracking):
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     anonymised_at = models.DateTimeField(null=True, blank=True)
+    anonymised_reason = models.CharField(max_length=300, blank=True)
     overdue_alert_sent_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -178,6 +194,8 @@ class LeadActivity(models.Model):
         OWNER = "owner", "Owner change"
         EMAIL = "email", "Email"
         DUPLICATE = "duplicate", "Duplicate"
+        BOOKING = "booking", "Booking"
+        PERSONAL_DATA = "personal_data", "Personal data"
 
     class Outcome(models.TextChoices):
         SPOKE = "spoke", "Spoke to them"
@@ -186,7 +204,7 @@ class LeadActivity(models.Model):
         WRONG_NUMBER = "wrong_number", "Wrong number"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    kind = models.CharField(max_length=15, choices=Kind.choices)
     outcome = models.CharField(max_length=15, choices=Outcome.choices, blank=True)
     text = models.TextField(blank=True)
     author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -237,3 +255,60 @@ class NewsletterSubscriber(Tracking):
 
     def __str__(self):
         return self.email
+
+
+class DataRequest(models.Model):
+    """A personal-data request answered by staff: an erasure or a subject-access export. Holds
+    no personal data itself: the references of the records it touched and how many."""
+
+    class Kind(models.TextChoices):
+        ERASURE = "erasure", "Erasure"
+        ACCESS = "access", "Subject access export"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    reason = models.CharField(max_length=300, blank=True)
+    matched_by = models.CharField(
+        max_length=20, blank=True, help_text="What the person was found by (email, phone), not its value."
+    )
+    counts = models.JSONField(default=dict, blank=True)
+    references = models.JSONField(default=list, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "personal-data request"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BulkJob(models.Model):
+    """A bulk action over a filtered lead list (assign, status change, mark lost), run by a
+    Celery task when large; its progress and result are shown to the user who started it."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    action = models.CharField(max_length=30)
+    params = models.JSONField(default=dict, blank=True)
+    query = models.TextField("filter", blank=True, help_text="The lead list's query string when it was started.")
+    description = models.CharField(max_length=300, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    refused = models.JSONField(default=list, blank=True)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "bulk change"
+
+    def __str__(self):
+        return f"{self.description or self.action} ({self.get_state_display().lower()})"

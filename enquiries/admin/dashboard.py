@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from ..models import OPEN_STATUSES, Lead, LeadStatus, LeadType
-from .filters import source_label, today_bounds
+from .filters import today_bounds
 
 OVERDUE_LIST_LIMIT = 50
 
@@ -47,16 +47,15 @@ def dashboard_data(now=None):
 
 
 def conversion_by_source():
-    """Won and total leads per source, most leads first. Grouped in the database by UTM source
-    and referrer, then folded by the label a person reads (a referrer's site)."""
+    """Won and total leads per source (the normalised channel), most leads first."""
     rows = (
         Lead.objects.order_by()
-        .values_list("utm_source", "referrer")
+        .values_list("channel")
         .annotate(total=Count("pk"), won=Count("pk", filter=Q(status=LeadStatus.WON)))
     )
     totals = defaultdict(lambda: [0, 0])
-    for utm_source, referrer, total, won in rows:
-        counts = totals[source_label(utm_source, referrer)]
+    for channel, total, won in rows:
+        counts = totals[channel or "direct"]
         counts[0] += total
         counts[1] += won
     return [

@@ -3,22 +3,15 @@ filters that make that default have an explicit "All" value: choosing it is stil
 only a bare changelist URL falls back to the default."""
 
 from datetime import datetime, time, timedelta
-from types import SimpleNamespace
 
 from django.contrib import admin
-from django.db.models import Q
 from django.utils import timezone
 
 from .. import services
-from ..models import CLOSED_STATUSES, OPEN_STATUSES, Lead, Tracking
+from ..models import CLOSED_STATUSES, OPEN_STATUSES, Lead
 
 ALL = "all"
 DEFAULT_FILTERS = {"owner": "me", "state": "open"}
-
-
-def source_label(utm_source, referrer):
-    """The same label as Lead.source, for values read without loading leads."""
-    return Tracking.source.fget(SimpleNamespace(utm_source=utm_source, referrer=referrer))
 
 
 def today_bounds(now=None):
@@ -101,20 +94,19 @@ class DueTodayFilter(admin.SimpleListFilter):
 
 
 class SourceFilter(admin.SimpleListFilter):
-    """Where leads came from: the UTM source, else the referring site, else 'direct'."""
+    """Where leads came from: the normalised channel (enquiries/channels.py)."""
 
     title = "source"
     parameter_name = "source"
 
     def lookups(self, request, model_admin):
-        pairs = Lead.objects.order_by().values_list("utm_source", "referrer").distinct()
-        labels = sorted({source_label(utm, referrer) for utm, referrer in pairs}, key=str.lower)
-        return [(label, label) for label in labels]
+        channels = Lead.objects.order_by("channel").values_list("channel", flat=True).distinct()
+        return [(channel or "direct", channel or "direct") for channel in channels]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        referrers = Lead.objects.filter(utm_source="").order_by().values_list("referrer", flat=True).distinct()
-        matching = [referrer for referrer in referrers if source_label("", referrer) == value]
-        return queryset.filter(Q(utm_source=value) | Q(utm_source="", referrer__in=matching))
+        if value == "direct":
+            return queryset.filter(channel__in=["direct", ""])
+        return queryset.filter(channel=value)

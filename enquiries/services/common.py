@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from ..channels import channel_for
 from ..models import (
     Lead,
     LeadActivity,
@@ -28,11 +29,14 @@ def sales_staff():
     return get_user_model().objects.filter(is_active=True, groups__name=SALES_GROUP).order_by("first_name", "username")
 
 
-def _tracking(tracking):
-    return {
+def _tracking(tracking, origin=""):
+    """The tracking fields, cut to length, and the channel they normalise to."""
+    fields = {
         name: str(tracking.get(name, "") or "")[: 500 if name in ("landing_page", "referrer") else 100]
         for name in TRACKING_FIELDS
     }
+    fields["channel"] = channel_for(fields["utm_source"], fields["referrer"], origin)
+    return fields
 
 
 def _lock(lead):
