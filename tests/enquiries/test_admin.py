@@ -625,7 +625,7 @@ def test_dashboard_counts(amy_client, amy):
     assert context["sources"] == [
         {"source": "direct", "total": 2, "won": 0, "rate": 0},
         {"source": "newsletter", "total": 2, "won": 1, "rate": 50},
-        {"source": "www.google.com", "total": 1, "won": 0, "rate": 0},
+        {"source": "google", "total": 1, "won": 0, "rate": 0},
     ]
     html = response.content.decode()
     assert "Overdue callbacks" in html and old_callback.reference in html
