@@ -1,7 +1,6 @@
 """Lead and newsletter emails, queued in the outbox inside the caller's transaction."""
 
 from django.conf import settings
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -63,12 +62,12 @@ def _lead_placeholders(lead, now=None):
     }
 
 
-def lead_arrived(lead):
+def lead_arrived(lead, *, acknowledge=True):
     """An acknowledgement to the enquirer (when we have their email) and an alert to the sales
     inbox and the lead's owner."""
     base = _lead_placeholders(lead, lead.created_at)
     emails = []
-    if lead.email:
+    if lead.email and acknowledge:
         emails.append(
             Email(
                 kind="lead_acknowledgement",
@@ -107,87 +106,43 @@ def lead_arrived(lead):
     email_queue_many(emails)
 
 
+def lead_booked(lead, booking, *, won, actor=None):
+    """Tell the lead's owner (or the sales inbox, if nobody active owns it) that the lead has
+    booked, and whether it was moved to won or needs their decision."""
+    from .services.common import is_active_seller
+
+    if actor is not None and actor == lead.owner:
+        return  # they linked it themselves
+    owner = lead.owner if is_active_seller(lead.owner) and lead.owner.email else None
+    count = booking.delegates.count()
+    email_queue_many(
+        [
+            Email(
+                kind="lead_booked",
+                to=[owner.email if owner else settings.SALES_EMAIL],
+                unique_key=f"lead_booked:lead-{lead.pk}:booking-{booking.pk}",
+                placeholders={
+                    **_lead_placeholders(lead),
+                    "owner": _owner_name(lead) if owner else "sales team",
+                    "who": lead.organisation or lead.name,
+                    "booking_reference": booking.reference,
+                    "course": booking.session.course.title,
+                    "session": str(booking.session),
+                    "delegates": f"{count} delegate{'' if count == 1 else 's'}",
+                    "booking_status": booking.get_status_display().lower(),
+                    "won": "yes" if won else "",
+                    "admin_link": admin_link(lead),
+                },
+                lead=lead,
+            )
+        ]
+    )
+
+
 def _owner_name(lead):
     if not lead.owner:
         return "nobody yet"
     return lead.owner.get_full_name() or lead.owner.get_username()
-
-
-def overdue_alerts_queue(leads, *, now=None):
-    """An alert to the owner of each callback that has just become overdue (once each)."""
-    from .models import Lead
-
-    now = now or timezone.now()
-    emails = []
-    with transaction.atomic():
-        # of=("self",): PostgreSQL cannot lock the nullable side of the join to the owner.
-        locked = list(
-            Lead.objects.select_for_update(of=("self",))
-            .filter(pk__in=[lead.pk for lead in leads])
-            .select_related("owner")
-        )
-        for lead in locked:
-            if not lead.owner or not lead.owner.email:
-                continue
-            emails.append(
-                Email(
-                    kind="lead_overdue",
-                    to=[lead.owner.email],
-                    unique_key=f"lead_overdue:lead-{lead.pk}:{lead.due_at.isoformat()}",
-                    placeholders={
-                        **_lead_placeholders(lead, now),
-                        "owner": _owner_name(lead),
-                        "due": uk_datetime(lead.due_at),
-                        "phone": lead.phone.as_national if lead.phone else "",
-                        "admin_link": admin_link(lead),
-                    },
-                    lead=lead,
-                )
-            )
-        Lead.objects.filter(pk__in=[lead.pk for lead in locked]).update(overdue_alert_sent_at=now)
-        return email_queue_many(emails)
-
-
-def _line(lead):
-    due = uk_datetime(lead.due_at) if lead.due_at else "no due time"
-    return f"{lead.reference} {lead.organisation or lead.name} ({lead.get_lead_type_display().lower()}, {lead.get_status_display().lower()}), due {due}: {lead.next_action or 'no next action'}"
-
-
-def digests_queue(*, now=None):
-    """Each owner's morning digest of overdue leads and leads due today (working days only)."""
-    from .models import OPEN_STATUSES, Lead
-    from .services import sales_staff
-
-    now = now or timezone.now()
-    today = timezone.localtime(now).date()
-    if not business_hours.is_working_day(today):
-        return 0
-    emails = []
-    for owner in sales_staff().exclude(email=""):
-        open_leads = Lead.objects.filter(owner=owner, status__in=OPEN_STATUSES, due_at__isnull=False).order_by("due_at")
-        overdue = [lead for lead in open_leads if lead.due_at < now]
-        due_today = [
-            lead for lead in open_leads if lead.due_at >= now and timezone.localtime(lead.due_at).date() == today
-        ]
-        if not overdue and not due_today:
-            continue
-        emails.append(
-            Email(
-                kind="lead_digest",
-                to=[owner.email],
-                unique_key=f"lead_digest:user-{owner.pk}:{today.isoformat()}",
-                placeholders={
-                    "owner": owner.get_full_name() or owner.get_username(),
-                    "overdue": "\n".join(_line(lead) for lead in overdue),
-                    "due_today": "\n".join(_line(lead) for lead in due_today),
-                    "overdue_count": str(len(overdue)),
-                    "due_today_count": str(len(due_today)),
-                    "admin_link": settings.SITE_URL + reverse("admin:enquiries_lead_changelist"),
-                },
-            )
-        )
-    with transaction.atomic():
-        return email_queue_many(emails)
 
 
 def _unsubscribe_headers(subscriber):

@@ -1,18 +1,19 @@
 from celery import shared_task
 
-from . import notifications, services
+from . import alerts, services
 
 
 @shared_task
 def send_overdue_alerts():
-    """Beat, every 5 minutes: alert owners of callbacks that have just become overdue (once each)."""
-    return notifications.overdue_alerts_queue(list(services.leads_due_for_overdue_alert()))
+    """Beat, every 5 minutes: alert each newly overdue lead once (batched per owner; leads nobody
+    active owns go to SALES_EMAIL), and escalate leads overdue past the setting to managers."""
+    return {"alerts": alerts.overdue_alerts_queue(), "escalations": alerts.escalations_queue()}
 
 
 @shared_task
 def send_morning_digests():
     """Beat, 08:00 on weekdays (bank holidays skipped): each owner's overdue and due-today leads."""
-    return notifications.digests_queue()
+    return alerts.digests_queue()
 
 
 @shared_task

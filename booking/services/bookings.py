@@ -113,7 +113,7 @@ def booking_create(
     for row in rows:
         row.booking = booking
     Delegate.objects.bulk_create(rows)
-    # Sales staff see which of their leads turned into bookings.
+    # A lead of the booker turns into this booking (once their address is confirmed, if asked).
     from enquiries.services import lead_link_booking
 
     lead_link_booking(booking=booking)

@@ -63,6 +63,10 @@ def booking_confirm_email(*, booking, actor="booker (email link)"):
     )
     if booking.status == BookingStatus.WAITLISTED:
         waitlist_promote(session=booking.session, actor="system")
+    # Now that the address is the booker's own, a lead of theirs is won (enquiries).
+    from enquiries.services import lead_link_booking
+
+    lead_link_booking(booking=booking)
     return booking
 
 

@@ -16,7 +16,7 @@ from core.parsers import JSONParser
 from courses.models import Course
 
 from .. import services
-from ..models import CallbackPeriod, HeardAbout, Setting
+from ..models import CallbackPeriod, HeardAbout, LeadOrigin, Setting
 from .common import (
     MAX_COURSES,
     MAX_STAFF,
@@ -253,7 +253,7 @@ class EnquiryViewSet(PublicViewSet):
         data.pop("consent")
         courses = data.pop("courses")
         try:
-            lead = services.enquiry_submit(data=data, courses=courses, tracking=tracking)
+            lead = services.enquiry_submit(data=data, courses=courses, tracking=tracking, origin=LeadOrigin.API)
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc)) from exc
         return Response(LeadCreatedSerializer(lead).data, status=status.HTTP_201_CREATED)
@@ -277,7 +277,7 @@ class CallbackViewSet(PublicViewSet):
         data, tracking = serializer.split()
         data.pop("consent")
         try:
-            lead = services.callback_submit(data=data, tracking=tracking, now=now)
+            lead = services.callback_submit(data=data, tracking=tracking, now=now, origin=LeadOrigin.API)
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc)) from exc
         return Response(CallbackCreatedSerializer(lead).data, status=status.HTTP_201_CREATED)

@@ -1,21 +1,31 @@
 """Every write on leads and newsletter subscribers. The web forms, the API, the admin and the
 tasks all call these functions.
 
-A lead arrives (arrival.py: enquiry_submit, callback_submit), is checked against open leads for
+A lead arrives (arrival.py: enquiry_submit, callback_submit, or lead_add by hand), is checked against open leads for
 duplicates, gets an owner (round robin among active sales staff) and a due time (the callback SLA
-clock), and from then on every status or owner change is written to its timeline (pipeline.py).
+clock), and from then on every status or owner change is written to its timeline (pipeline.py); a booking by its contact wins it (bookings.py).
 Newsletter sign-ups are in newsletter.py; retention and the subject-access export in
 personal_data.py; what they share in common.py.
 """
 
 from .arrival import (
     callback_submit,
+    check_callback_slot,
     enquiry_submit,
     find_duplicate,
+    lead_add,
+    salesperson_set_taking_leads,
+)
+from .bookings import (
+    lead_link_booking,
+    lead_link_booking_by_reference,
 )
 from .common import (
     SALES_GROUP,
+    SALES_MANAGERS_GROUP,
     TRACKING_FIELDS,
+    active_sellers,
+    is_active_seller,
     sales_staff,
 )
 from .newsletter import (
@@ -36,34 +46,39 @@ from .pipeline import (
     lead_add_note,
     lead_assign,
     lead_change_status,
-    lead_link_booking,
-    lead_link_booking_by_reference,
+    lead_correct_details,
     lead_log_call,
     lead_resolve_duplicate,
     lead_set_next_action,
     lead_update,
-    leads_due_for_overdue_alert,
+    merge_summary,
 )
 
 __all__ = [
     "ANONYMISED",
     "SALES_GROUP",
+    "SALES_MANAGERS_GROUP",
     "SubscribeResult",
     "TRACKING_FIELDS",
+    "active_sellers",
     "callback_submit",
+    "check_callback_slot",
     "enquiry_submit",
     "find_duplicate",
     "lead_add_note",
     "lead_assign",
+    "is_active_seller",
+    "lead_add",
     "lead_change_status",
+    "lead_correct_details",
     "lead_link_booking",
     "lead_link_booking_by_reference",
     "lead_log_call",
     "lead_resolve_duplicate",
     "lead_set_next_action",
     "lead_update",
+    "merge_summary",
     "leads_anonymise_closed",
-    "leads_due_for_overdue_alert",
     "leads_to_anonymise",
     "newsletter_confirm",
     "newsletter_drop_unconfirmed",
@@ -71,5 +86,6 @@ __all__ = [
     "newsletter_unsubscribe",
     "personal_data_export",
     "sales_staff",
+    "salesperson_set_taking_leads",
     "signups_to_drop",
 ]

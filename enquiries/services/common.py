@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from ..channels import channel_for
@@ -11,6 +12,7 @@ from ..models import (
 )
 
 SALES_GROUP = "Sales"
+SALES_MANAGERS_GROUP = "Sales managers"
 TRACKING_FIELDS = ["landing_page", "referrer", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
 
 
@@ -27,6 +29,19 @@ def _activity(lead, kind, text, *, actor=None, outcome="", when=None):
 def sales_staff():
     """Active users in the Sales group: who can own leads."""
     return get_user_model().objects.filter(is_active=True, groups__name=SALES_GROUP).order_by("first_name", "username")
+
+
+def active_sellers():
+    """Who still works leads: active Sales staff, and active superusers (who may own leads).
+    A lead owned by anyone else has in effect no owner: its alerts go to the sales inbox and a
+    new lead like it goes to the round robin."""
+    return (
+        get_user_model().objects.filter(Q(groups__name=SALES_GROUP) | Q(is_superuser=True), is_active=True).distinct()
+    )
+
+
+def is_active_seller(user):
+    return user is not None and active_sellers().filter(pk=user.pk).exists()
 
 
 def _tracking(tracking, origin=""):

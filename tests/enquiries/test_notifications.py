@@ -1,15 +1,12 @@
 """Who gets which lead and newsletter email, as outbox rows (sending is tested in tests/outbox and
 test_email_delivery.py): the acknowledgement and the new-lead alert, overdue callback alerts, the
-owners' morning digests and the newsletter's unsubscribe headers."""
-
-from datetime import timedelta
+owners' morning digests and the newsletter's unsubscribe headers. Overdue alerts, escalations
+and digests are in test_sales_desk.py."""
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
-from enquiries import links, notifications, services, tasks
-from enquiries.models import LeadStatus
+from enquiries import links, services
 from outbox.models import OutboundEmail
 from outbox.services import email_send
 from tests.enquiries.test_services import callback_data, enquiry_data, sales_user
@@ -123,136 +120,6 @@ def test_what_the_enquirer_wrote_is_plain_text_in_the_html(sales_team):
     [alert] = rows("lead_alert")  # the message itself goes only to the sales team
     assert "&lt;b&gt;Urgent&lt;/b&gt;" in alert.body_html
     assert '<b>Urgent</b> & "soon"' in alert.body_text
-
-
-# Overdue callbacks ---------------------------------------------------------------------------------
-
-
-def _overdue_alerts():
-    return rows("lead_overdue")
-
-
-def test_an_overdue_callback_is_alerted_to_its_owner_once(sales_team):
-    lead = services.callback_submit(data=callback_data(0), now=timezone.now() - timedelta(days=7))
-    lead.refresh_from_db()
-
-    assert tasks.send_overdue_alerts.apply().get() == 1
-    assert tasks.send_overdue_alerts.apply().get() == 0
-    [alert] = _overdue_alerts()
-    assert alert.to == [lead.owner.email] and alert.lead == lead
-    assert alert.subject == f"Overdue callback: Alex Reid 0 (ref {lead.reference})"
-    for text in ["07911 123100", admin_url(lead), lead.reference]:
-        assert text in alert.body_text, text
-    assert 'href="tel:07911123100"' in alert.body_html
-
-    # A new due time: nothing until it passes, then one new alert.
-    services.lead_set_next_action(lead=lead, next_action="Call back", due_at=timezone.now() + timedelta(hours=1))
-    assert tasks.send_overdue_alerts.apply().get() == 0
-    later = timezone.now() + timedelta(hours=2)
-    due = list(services.leads_due_for_overdue_alert(now=later))
-    assert due == [lead]
-    assert notifications.overdue_alerts_queue(due, now=later) == 1
-    assert notifications.overdue_alerts_queue(list(services.leads_due_for_overdue_alert(now=later)), now=later) == 0
-    assert len(_overdue_alerts()) == 2
-
-
-def test_an_unanswered_callback_is_alerted_again_when_its_retry_time_passes(sales_team):
-    lead = services.callback_submit(data=callback_data(0), now=timezone.now() - timedelta(days=7))
-    tasks.send_overdue_alerts.apply()
-    retry_at = timezone.now() + timedelta(minutes=30)
-    services.lead_log_call(lead=lead, outcome="no_answer", retry_at=retry_at)
-    later = retry_at + timedelta(minutes=1)
-    assert notifications.overdue_alerts_queue(list(services.leads_due_for_overdue_alert(now=later)), now=later) == 1
-    assert len(_overdue_alerts()) == 2
-
-
-def test_only_open_owned_callbacks_past_their_due_time_get_overdue_alerts(sales_team, settings):
-    week_ago = timezone.now() - timedelta(days=7)
-    overdue = services.callback_submit(data=callback_data(0), now=week_ago)
-    services.enquiry_submit(data=enquiry_data(1), now=week_ago)  # enquiries are in the morning digest
-    closed = services.callback_submit(data=callback_data(2), now=week_ago)
-    services.lead_change_status(lead=closed, status=LeadStatus.WON)
-    services.callback_submit(data=callback_data(3), now=timezone.now())  # due in the future
-    settings.LEADS_ROUND_ROBIN = False
-    services.callback_submit(data=callback_data(4), now=week_ago)  # no owner to tell
-    assert tasks.send_overdue_alerts.apply().get() == 1
-    assert [row.lead for row in _overdue_alerts()] == [overdue]
-
-
-# Morning digests -----------------------------------------------------------------------------------
-
-WEDNESDAY = london(2026, 3, 11, 8, 0)
-
-
-@pytest.fixture
-def worked_leads(sales_team, settings):
-    """Amy: two overdue, one due today, one due tomorrow, one closed. Ben: one due today. Cat: none."""
-    settings.LEADS_ROUND_ROBIN = False
-    amy, ben, _cat = sales_team
-    plan = [
-        (amy, london(2026, 3, 10, 15, 0), "overdue"),
-        (amy, london(2026, 3, 11, 7, 30), "overdue"),
-        (amy, london(2026, 3, 11, 10, 0), "today"),
-        (amy, london(2026, 3, 12, 9, 30), "tomorrow"),
-        (amy, london(2026, 3, 10, 9, 30), "closed"),
-        (ben, london(2026, 3, 11, 16, 30), "today"),
-    ]
-    leads = {}
-    for n, (owner, due_at, label) in enumerate(plan):
-        lead = services.enquiry_submit(data=enquiry_data(n), now=london(2026, 3, 9, 9, 0))
-        services.lead_assign(lead=lead, owner=owner)
-        services.lead_set_next_action(lead=lead, next_action=f"Next step {n}", due_at=due_at)
-        if label == "closed":
-            services.lead_change_status(lead=lead, status=LeadStatus.LOST, lost_reason="No budget")
-        leads.setdefault((owner.username, label), []).append(lead)
-    return leads
-
-
-def test_each_owner_gets_one_digest_of_overdue_and_due_today_leads(worked_leads, sales_team):
-    amy, ben, cat = sales_team
-    assert notifications.digests_queue(now=WEDNESDAY) == 2
-    assert notifications.digests_queue(now=WEDNESDAY + timedelta(hours=1)) == 0  # once a day
-
-    [for_amy] = rows("lead_digest", to=amy.email)
-    assert for_amy.to == [amy.email]
-    assert for_amy.subject == "Your leads today: 2 overdue, 1 due today"
-    overdue_part, today_part = for_amy.body_text.split("DUE TODAY (1)")
-    assert "OVERDUE (2)" in overdue_part
-    for lead in worked_leads[("amy", "overdue")]:
-        assert lead.reference in overdue_part
-    [today] = worked_leads[("amy", "today")]
-    assert today.reference in today_part and "due Wed 11 March 2026, 10:00: Next step 2" in today_part
-    for label in ("tomorrow", "closed"):
-        assert worked_leads[("amy", label)][0].reference not in for_amy.body_text
-    assert SITE_URL + reverse("admin:enquiries_lead_changelist") in for_amy.body_text
-
-    [for_ben] = rows("lead_digest", to=ben.email)
-    assert for_ben.subject == "Your leads today: 0 overdue, 1 due today"
-    assert "Nothing overdue." in for_ben.body_text
-    assert rows("lead_digest", to=cat.email) == []
-
-
-@pytest.mark.parametrize(
-    "day",
-    [
-        pytest.param(london(2026, 3, 14, 8, 0), id="saturday"),
-        pytest.param(london(2026, 3, 15, 8, 0), id="sunday"),
-        pytest.param(london(2026, 4, 3, 8, 0), id="good-friday"),
-        pytest.param(london(2026, 4, 6, 8, 0), id="easter-monday"),
-    ],
-)
-def test_no_digests_on_weekends_or_bank_holidays(worked_leads, day):
-    assert notifications.digests_queue(now=day) == 0
-    assert rows("lead_digest") == []
-
-
-def test_the_next_working_day_brings_new_digests(worked_leads, sales_team):
-    amy, ben, _cat = sales_team
-    notifications.digests_queue(now=WEDNESDAY)
-    assert notifications.digests_queue(now=WEDNESDAY + timedelta(days=1)) == 2
-    assert rows("lead_digest", to=amy.email)[-1].subject == "Your leads today: 3 overdue, 1 due today"
-    assert rows("lead_digest", to=ben.email)[-1].subject == "Your leads today: 1 overdue, 0 due today"
-    assert "Nothing else is due today." in rows("lead_digest", to=ben.email)[-1].body_text
 
 
 # The newsletter ------------------------------------------------------------------------------------

@@ -402,12 +402,12 @@ def test_lost_needs_a_reason_which_is_kept_and_cleared_on_reopening(enquiry, sal
     assert (enquiry.lost_reason, enquiry.closed_at) == ("", None)
 
 
-def test_no_answer_is_only_for_callbacks(enquiry):
-    with pytest.raises(ValidationError) as error:
-        services.lead_change_status(
-            lead=enquiry, status=LeadStatus.NO_ANSWER, retry_at=timezone.now() + timedelta(hours=2)
-        )
-    assert "status" in error.value.message_dict
+def test_no_answer_keeps_the_retry_time_for_an_enquiry_too(enquiry):
+    retry_at = timezone.now() + timedelta(hours=2)
+    services.lead_change_status(lead=enquiry, status=LeadStatus.NO_ANSWER, retry_at=retry_at)
+    enquiry.refresh_from_db()
+    assert (enquiry.status, enquiry.retry_at, enquiry.due_at) == (LeadStatus.NO_ANSWER, retry_at, retry_at)
+    assert enquiry.next_action == "Try calling again"
 
 
 @pytest.mark.parametrize("retry_in", [None, timedelta(minutes=-5)], ids=["no-retry-time", "retry-in-the-past"])
@@ -439,15 +439,20 @@ def test_no_answer_with_a_retry_time_makes_the_callback_due_then(callback, sales
 
 def test_logging_a_call_where_we_spoke_moves_a_new_lead_to_contacted(enquiry, sales_team):
     ben = sales_team[1]
-    call = services.lead_log_call(lead=enquiry, outcome="spoke", text="  Wants dates in May. ", actor=ben)
+    tomorrow = timezone.now() + timedelta(days=1)
+    call = services.lead_log_call(
+        lead=enquiry, outcome="spoke", text="  Wants dates in May. ", actor=ben,
+        next_action="Send May dates", due_at=tomorrow,
+    )  # fmt: skip
     assert (call.kind, call.outcome, call.text, call.author) == ("call", "spoke", "Wants dates in May.", ben)
     enquiry.refresh_from_db()
     assert enquiry.status == LeadStatus.CONTACTED
+    assert (enquiry.next_action, enquiry.due_at) == ("Send May dates", tomorrow)
     assert _latest(enquiry, LeadActivity.Kind.STATUS).author == ben
 
     # Speaking to them again later does not move a contacted or qualified lead backwards.
     services.lead_change_status(lead=enquiry, status=LeadStatus.QUALIFIED, actor=ben)
-    services.lead_log_call(lead=enquiry, outcome="spoke", actor=ben)
+    services.lead_log_call(lead=enquiry, outcome="spoke", actor=ben, next_action="Chase", due_at=tomorrow)
     assert Lead.objects.get(pk=enquiry.pk).status == LeadStatus.QUALIFIED
 
 
@@ -457,7 +462,8 @@ def test_logging_an_unanswered_callback_with_a_retry_time_makes_it_no_answer(cal
     callback.refresh_from_db()
     assert callback.status == LeadStatus.NO_ANSWER and callback.due_at == retry_at
 
-    services.lead_log_call(lead=callback, outcome="spoke", actor=sales_team[0])
+    later = timezone.now() + timedelta(days=2)
+    services.lead_log_call(lead=callback, outcome="spoke", actor=sales_team[0], next_action="Quote", due_at=later)
     assert Lead.objects.get(pk=callback.pk).status == LeadStatus.CONTACTED
 
 
@@ -497,7 +503,10 @@ def old_leads(sales_team):
     """One lead closed 25 months ago, one closed 23 months ago, one never closed (three years old)."""
     long_ago = timezone.now() - timedelta(days=3 * 365)
     old = services.enquiry_submit(data=enquiry_data(0), now=long_ago)
-    services.lead_log_call(lead=old, outcome="spoke", text="Spoke to Jordan on 01473 555100.")
+    services.lead_log_call(
+        lead=old, outcome="spoke", text="Spoke to Jordan on 01473 555100.",
+        next_action="Send a quote", due_at=timezone.now() + timedelta(days=1),
+    )  # fmt: skip
     services.lead_add_note(lead=old, text="Jordan's manager is Pat Smith.")
     _closed(old, ago=25 * MONTH)
     recent = _closed(services.enquiry_submit(data=enquiry_data(1), now=long_ago), ago=23 * 30 * timedelta(days=1))

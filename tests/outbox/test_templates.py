@@ -89,12 +89,26 @@ SAMPLES = {
     "\nT3VN6JRB Jo Patel (callback, no answer), due Wed 4 March 2026, 14:00: Try calling again"
     "\nW9YB5LKS Colchester Buses (enquiry, new), due Wed 4 March 2026, 16:30: Reply to the enquiry",
     "overdue_count": "2",
+    "for_team": "yes",
+    "count": "3 leads",
+    "leads": "R4TW8N2B Ipswich Hospital (callback, new) - due Tue 3 March 2026, 11:00 - Call back - call 01473 555 987"
+    "\n  https://training.example.com/admin/enquiries/lead/42/change/",
+    "hours": "4",
+    "more": "... and 12 more in the full list.",
+    "who": "East Suffolk and North Essex NHS Foundation Trust",
+    "booking_reference": "K7PX3M9Q",
+    "session": "De-escalation Skills, Tue 3 March 2026, Ipswich",
+    "booking_status": "confirmed",
+    "won": "yes",
     "due_today_count": "3",
     "confirm_link": "https://training.example.com/newsletter/confirm/MTc:1vQx9a:Zx8vRk2p0aQ4mT7yB1nC5dE9fG3/",
     "unsubscribe_link": "https://training.example.com/newsletter/unsubscribe/17:Hq3sD8wL2nP6tR0yU4vX7zB9cF1/",
 }
 OPTIONAL = {
     "online",
+    "for_team",
+    "won",
+    "more",
     "venue_notes",
     "joining_link",
     "joining_instructions",
@@ -105,7 +119,7 @@ OPTIONAL = {
     "other_dates",
 }
 # `online` only switches wording: a session is in person (no joining link) or online (no venue notes).
-FLAGS = {"online"}
+FLAGS = {"online", "for_team", "won"}
 IN_PERSON = {"online": "", "joining_link": ""}
 ONLINE = {"online": "yes", "venue": "Online (virtual classroom)", "venue_notes": ""}
 ALL_KINDS = sorted(KINDS)
