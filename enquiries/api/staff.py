@@ -188,7 +188,7 @@ class LeadUpdateSerializer(StrictSerializer):
     """The changes to make; send only those. Unknown fields are refused."""
 
     status = LeadStatusField(
-        help_text="The new status. lost needs lost_reason; no_answer (callbacks only) needs retry_at."
+        help_text="The new status. lost needs lost_reason; no_answer needs retry_at (any lead type)."
     )
     lost_reason = serializers.CharField(max_length=300, help_text="With status lost: why.")
     retry_at = serializers.DateTimeField(
