@@ -1,16 +1,36 @@
-"""The lead list's bulk actions. Each calls a service per lead and reports what it did (and what
-the service refused) with message_user; the ones that need input ask on an intermediate page."""
+"""The lead list's bulk actions, for any number of leads ("Select all 5,000" included).
+
+Each hands the list's query string (or the ticked rows) to enquiries/bulk.py, which calls one
+service per lead: small runs finish in the request and report with message_user; larger ones
+run in a Celery task and the user is taken to the job's page (bulk_jobs.py). The actions that
+need input ask on an intermediate page, which posts back the filter, never one field per lead."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.views.main import PAGE_VAR
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from core import admin as core_admin
+from core.templatetags.uk import uk_datetime
 
-from .. import services
-from ..models import CLOSED_STATUSES, LeadStatus
-from . import exports
+from .. import bulk
+from ..models import CLOSED_STATUSES, BulkJob, LeadStatus
+from . import bulk_forms, exports
 from . import forms as admin_forms
+from .bulk_jobs import job_url
 from .lead_page import person
+
+ACTION_ORDER = [
+    "assign_to_me",
+    "assign_to",
+    "mark_contacted",
+    "change_status",
+    "mark_lost",
+    "export_csv",
+    "export_personal_data",
+]
+REFUSALS_IN_MESSAGE = 20
 
 
 def action_form_page(modeladmin, request, objects, **kwargs):
@@ -20,39 +40,85 @@ def action_form_page(modeladmin, request, objects, **kwargs):
     )
 
 
-class LeadActionsMixin:
-    """For LeadAdmin: the bulk actions named in its `actions`."""
+def list_query(request):
+    """The lead list's query string (filters, search, ordering) without its page number."""
+    query = request.GET.copy()
+    query.pop(PAGE_VAR, None)
+    return query
 
-    def _for_each(self, request, leads, call, done_message):
-        done, refused = 0, []
-        for lead in leads:
-            try:
-                call(lead)
-            except ValidationError as exc:
-                refused.append(f"{lead.reference}: {' '.join(exc.messages)}")
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message.format(count=done), messages.SUCCESS)
-        if refused:
-            self.message_user(request, "Not changed: " + "; ".join(refused), messages.ERROR)
+
+def selection_query(request):
+    """What a bulk job works on: the list's filter after "Select all", else the ticked rows."""
+    query = list_query(request)
+    if not core_admin.selected_across(request):
+        ticked = sorted({int(pk) for pk in request.POST.getlist(ACTION_CHECKBOX_NAME) if pk.isdigit()})
+        query["id__in"] = ",".join(map(str, ticked))
+    return query.urlencode()
+
+
+class LeadActionsMixin:
+    """For LeadAdmin: the bulk actions, in ACTION_ORDER."""
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        # "Change status ..." came after LeadAdmin.actions (leads.py) was written: offer it too.
+        if actions and "change_status" not in actions and self.has_change_permission(request):
+            actions["change_status"] = self.get_action("change_status")
+        order = {name: index for index, name in enumerate(ACTION_ORDER)}
+        return dict(sorted(actions.items(), key=lambda item: order.get(item[0], len(order))))
+
+    def _run_bulk(self, request, queryset, *, action, params, description, done_message):
+        total = queryset.count()
+        if core_admin.selected_across(request):
+            scope = core_admin.filter_summary(self, request) or "the whole list"
+        else:
+            scope = "ticked on the list"
+        job = bulk.bulk_start(
+            action=action,
+            params=params,
+            queryset_query=selection_query(request),
+            request_user=request.user,
+            total=total,
+            description=f"{description}: {total:,} lead(s), {scope}",
+        )
+        if job.state == BulkJob.State.QUEUED:
+            return HttpResponseRedirect(job_url(job))  # the job's page follows the task
+        self._report(request, job, done_message)
+        return None
+
+    def _report(self, request, job, done_message):
+        if error := bulk.job_error(job):
+            self.message_user(request, error, messages.ERROR)
+        if job.done:
+            self.message_user(request, done_message.format(count=f"{job.done:,}"), messages.SUCCESS)
+        if job.skipped:
+            self.message_user(
+                request,
+                f"{job.skipped:,} lead(s) left as they were: {bulk.skipped_means(job)}.",
+                messages.WARNING,
+            )
+        if refused := bulk.refused_count(job):
+            lines = [f"{line['reference']}: {line['message']}" for line in job.refused[:REFUSALS_IN_MESSAGE]]
+            more = f"; and {refused - len(lines):,} more" if refused > len(lines) else ""
+            self.message_user(request, "Not changed: " + "; ".join(lines) + more, messages.ERROR)
 
     @admin.action(description="Assign selected leads to me", permissions=["change"])
     def assign_to_me(self, request, queryset):
-        self._for_each(
+        return self._run_bulk(
             request,
             queryset,
-            lambda lead: services.lead_assign(lead=lead, owner=request.user, actor=request.user),
-            "{count} lead(s) assigned to you.",
+            action="assign",
+            params={"owner": request.user.pk},
+            description=f"Assign to {person(request.user)}",
+            done_message="{count} lead(s) assigned to you.",
         )
 
     @admin.action(description="Assign selected leads to ...", permissions=["change"])
     def assign_to(self, request, queryset):
-        leads = list(queryset)
         data = action_form_page(
             self,
             request,
-            leads,
+            queryset,
             form_class=admin_forms.AssignForm,
             title="Assign leads",
             intro="Choose who will own these leads. Each lead's timeline records the change.",
@@ -62,63 +128,96 @@ class LeadActionsMixin:
         if not isinstance(data, dict):
             return data
         owner = data["owner"]
-        self._for_each(
+        return self._run_bulk(
             request,
-            leads,
-            lambda lead: services.lead_assign(lead=lead, owner=owner, actor=request.user),
-            f"{{count}} lead(s) assigned to {person(owner)}.",
+            queryset,
+            action="assign",
+            params={"owner": owner.pk},
+            description=f"Assign to {person(owner)}",
+            done_message=f"{{count}} lead(s) assigned to {person(owner)}.",
         )
-        return None
 
-    @admin.action(description="Mark selected leads contacted", permissions=["change"])
+    @admin.action(description="Mark selected leads contacted ...", permissions=["change"])
     def mark_contacted(self, request, queryset):
-        # Only leads not yet reached: a qualified or closed lead does not go back to "contacted".
-        leads = list(queryset)
-        waiting = [lead for lead in leads if lead.status in (LeadStatus.NEW, LeadStatus.NO_ANSWER)]
-        self._for_each(
+        data = action_form_page(
+            self,
             request,
-            waiting,
-            lambda lead: services.lead_change_status(lead=lead, status=LeadStatus.CONTACTED, actor=request.user),
-            "{count} lead(s) marked contacted.",
+            queryset,
+            form_class=bulk_forms.NextStepForm,
+            title="Mark leads contacted",
+            intro="A call is logged on each open lead (new ones become Contacted), its current action is "
+            "closed and this next step is set. Won and lost leads are left as they are.",
+            button="Mark contacted",
+            action="mark_contacted",
         )
-        if skipped := len(leads) - len(waiting):
-            self.message_user(
-                request, f"{skipped} lead(s) left as they were: already past first contact.", messages.WARNING
-            )
+        if not isinstance(data, dict):
+            return data
+        return self._run_bulk(
+            request,
+            queryset,
+            action="contacted",
+            params=data,
+            description=f"Mark contacted, next: {data['next_action']} ({uk_datetime(data['due_at'])})",
+            done_message="{count} lead(s) marked contacted, with their next step.",
+        )
+
+    @admin.action(description="Change status of selected leads ...", permissions=["change"])
+    def change_status(self, request, queryset):
+        data = action_form_page(
+            self,
+            request,
+            queryset,
+            form_class=bulk_forms.BulkStatusForm,
+            title="Change the status of leads",
+            intro="Each lead moves to the status you choose, recorded on its timeline. Leads already at "
+            "that status are left as they are.",
+            button="Change status",
+            action="change_status",
+        )
+        if not isinstance(data, dict):
+            return data
+        label = LeadStatus(data["status"]).label
+        return self._run_bulk(
+            request,
+            queryset,
+            action="status",
+            params=data,
+            description=f"Change status to {label}",
+            done_message=f"{{count}} lead(s) moved to {label}.",
+        )
 
     @admin.action(description="Mark selected leads lost ...", permissions=["change"])
     def mark_lost(self, request, queryset):
-        leads = list(queryset)
-        open_leads = [lead for lead in leads if lead.status not in CLOSED_STATUSES]
-        if not open_leads:
+        if not queryset.exclude(status__in=CLOSED_STATUSES).exists():
             self.message_user(request, "The selected leads are already closed.", messages.WARNING)
             return None
         data = action_form_page(
             self,
             request,
-            open_leads,
+            queryset,
             form_class=admin_forms.LostReasonForm,
             title="Mark leads lost",
-            intro="These leads will be closed as lost. The reason goes on each lead's timeline.",
+            intro="The open leads among these will be closed as lost (won and lost ones are left as they "
+            "are). The reason goes on each lead's timeline.",
             button="Mark lost",
             action="mark_lost",
         )
         if not isinstance(data, dict):
             return data
-        self._for_each(
+        return self._run_bulk(
             request,
-            open_leads,
-            lambda lead: services.lead_change_status(
-                lead=lead, status=LeadStatus.LOST, lost_reason=data["reason"], actor=request.user
-            ),
-            "{count} lead(s) marked lost.",
+            queryset,
+            action="lost",
+            params={"lost_reason": data["reason"]},
+            description=f"Mark lost: {data['reason']}",
+            done_message="{count} lead(s) marked lost.",
         )
-        if skipped := len(leads) - len(open_leads):
-            self.message_user(request, f"{skipped} closed lead(s) left as they were.", messages.WARNING)
-        return None
 
     @admin.action(description="Export selected leads (CSV)", permissions=["export"])
     def export_csv(self, request, queryset):
+        if core_admin.selected_across(request):
+            # The export view builds the same list from its query string, however long it is.
+            return HttpResponseRedirect(f"{reverse('admin:enquiries_lead_export')}?{list_query(request).urlencode()}")
         return exports.leads_csv(queryset)
 
     @admin.action(description="Export everything held about this email address (JSON)", permissions=["export"])
