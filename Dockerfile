@@ -24,4 +24,6 @@ RUN useradd --system --create-home --uid 10001 app
 USER app
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# Workers, threads and timeout come from WEB_CONCURRENCY, GUNICORN_THREADS and GUNICORN_TIMEOUT
+# (config/gunicorn.conf.py; README: Deployment).
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application"]
