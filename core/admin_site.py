@@ -8,6 +8,7 @@ and the lockout after repeated failed sign-ins.
 - A staff user with a confirmed TOTP device (django-otp) must give its current code; so must every
   superuser when OTP_REQUIRED_FOR_SUPERUSERS is on. Everyone else signs in with a password, and the
   admin answers them as before.
+- Sales staff land on their lead list after signing in (unless `next` asks for another page).
 """
 
 import ipaddress
@@ -25,7 +26,9 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.db.models import Sum
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django_otp import devices_for_user, user_has_device
 
 from core.spam import client_address
@@ -128,6 +131,10 @@ class StaffAdminSite(admin.AdminSite):
             return False
         return is_verified(request.user) or not code_required(request.user)
 
+    # Where members of a group land after signing in, unless `next` asks for another page: sales
+    # staff start the day on their lead list. Superusers land on the index as usual.
+    group_landing_pages = {"Sales": "admin:enquiries_lead_changelist"}
+
     def login(self, request, extra_context=None):
         user = request.user
         context = {
@@ -135,7 +142,22 @@ class StaffAdminSite(admin.AdminSite):
             "code_needed": user.is_active and user.is_staff and not is_verified(user) and code_required(user),
             **(extra_context or {}),
         }
-        return super().login(request, context)
+        response = super().login(request, context)
+        if request.method == "POST" and response.status_code == 302 and request.user.is_authenticated:
+            index = reverse("admin:index", current_app=self.name)
+            # The sign-in form posts the index as `next` when no other page was asked for.
+            if response["Location"] == index and (landing := self.landing_page(request.user)):
+                return HttpResponseRedirect(landing)
+        return response
+
+    def landing_page(self, user):
+        if user.is_superuser:
+            return None
+        names = set(user.groups.values_list("name", flat=True))
+        for group, url_name in self.group_landing_pages.items():
+            if group in names:
+                return reverse(url_name, current_app=self.name)
+        return None
 
 
 def client_ip(request):

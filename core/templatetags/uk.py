@@ -28,6 +28,33 @@ def uk_datetime(value):
     return f"{uk_date(local)}, {local:%H:%M}"
 
 
+def uk_when(value, now=None):
+    """A time near now, as people say it: "Today 14:00", "Tomorrow 09:00", "Tue 10:30" (within
+    six days), else "Tue 15 Dec" (with the year if not this year)."""
+    if not value:
+        return ""
+    local, today = timezone.localtime(value), timezone.localdate(now)
+    days = (local.date() - today).days
+    if days == 0:
+        return f"Today {local:%H:%M}"
+    if days == 1:
+        return f"Tomorrow {local:%H:%M}"
+    if 1 < days <= 6:
+        return f"{local:%a %H:%M}"
+    year = "" if local.year == today.year else f" {local.year}"
+    return f"{local:%a} {local.day} {local:%b}{year}"
+
+
+def uk_overdue(value, now=None):
+    """How long ago a due time passed, in whole units: "Overdue 40 min", "Overdue 2 h", "Overdue 3 d"."""
+    minutes = max(int(((now or timezone.now()) - value).total_seconds() // 60), 1)
+    if minutes < 60:
+        return f"Overdue {minutes} min"
+    if minutes < 24 * 60:
+        return f"Overdue {minutes // 60} h"
+    return f"Overdue {minutes // (24 * 60)} d"
+
+
 @register.simple_tag
 def uk_span(start, end):
     """Tue 3 March 2026, 09:30-16:30 (the end's date is shown too when it differs)."""

@@ -5,6 +5,8 @@ only a bare changelist URL falls back to the default."""
 from datetime import datetime, time, timedelta
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from .. import services
@@ -18,6 +20,10 @@ def today_bounds(now=None):
     today = timezone.localdate(now)
     start = timezone.make_aware(datetime.combine(today, time.min))
     return start, timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+
+
+def name(user):
+    return user.get_full_name() or user.get_username()
 
 
 class ExplicitAllFilter(admin.SimpleListFilter):
@@ -37,7 +43,21 @@ class OwnerFilter(ExplicitAllFilter):
     parameter_name = "owner"
 
     def lookups(self, request, model_admin):
-        people = [(str(user.pk), user.get_full_name() or user.get_username()) for user in services.sales_staff()]
+        people = [(str(user.pk), name(user)) for user in services.sales_staff()]
+        # Leavers and former Sales members still holding open leads: their leads must be found to
+        # be handed over.
+        holding = Lead.objects.filter(owner=OuterRef("pk"), status__in=OPEN_STATUSES)
+        former = (
+            get_user_model()
+            .objects.filter(Exists(holding))
+            .exclude(pk__in=services.sales_staff().values("pk"))
+            .order_by("first_name", "username")
+        )
+        people += [
+            # An active superuser may own leads; anyone else no longer works them.
+            (str(user.pk), name(user) if user.is_active and user.is_superuser else f"{name(user)} (inactive)")
+            for user in former
+        ]
         return [("me", "Me"), ("none", "Unassigned"), *people]
 
     def queryset(self, request, queryset):

@@ -1,21 +1,20 @@
-"""The lead's page: the timeline, and the small forms above the details form (log a call, change
-status, assign, next action, note, merge or keep apart). Each posts to a view under the lead's URL
-that calls one service, which writes the timeline; a refusal shows the page again with the form's
-input and the service's reason."""
+"""The lead's page: where the lead stands, the small forms to work it (log a call, change status,
+assign, next action, note, merge or keep apart) and its timeline, above the details form. Each
+form posts to a view under the lead's URL that calls one service, which writes the timeline; a
+refusal shows the page again with the form's input and the service's reason."""
 
 import copy
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html
 
-from core.admin import ReadOnlyTabularInline
-from core.templatetags.uk import uk_datetime
+from core.templatetags.uk import uk_datetime, uk_overdue, uk_when
 
 from .. import services
-from ..models import LeadActivity
 from . import forms as admin_forms
 
 
@@ -29,26 +28,29 @@ def change_url(lead):
     return reverse("admin:enquiries_lead_change", args=[lead.pk])
 
 
-class TimelineInline(ReadOnlyTabularInline):
-    """The lead's activity, newest first. Read-only: entries are written by the services."""
+def due_html(lead, now=None):
+    """The due time on one line, near times as people say them ("Today 14:00", "Tue 10:30"),
+    overdue in words as well as colour ("Overdue 2 h"); the exact time on hover."""
+    if not lead.due_at:
+        return "-"
+    if lead.is_overdue:
+        text = format_html('<strong class="lead-overdue">{}</strong>', uk_overdue(lead.due_at, now))
+    else:
+        text = uk_when(lead.due_at, now)
+    return format_html(
+        '<time class="nowrap" datetime="{}" title="{}">{}</time>',
+        lead.due_at.isoformat(),
+        uk_datetime(lead.due_at),
+        text,
+    )
 
-    model = LeadActivity
-    fields = ["when", "kind", "outcome", "text", "who"]
-    readonly_fields = fields
-    ordering = ["-created_at", "-pk"]
-    verbose_name = "activity"
-    verbose_name_plural = "timeline"
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
-
-    @admin.display(description="When")
-    def when(self, activity):
-        return uk_datetime(activity.created_at)
-
-    @admin.display(description="Who")
-    def who(self, activity):
-        return person(activity.author) or "System"
+def optional_url(name, *args):
+    """A URL another part of the admin may not offer yet (the personal-data pages)."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
 
 
 # The forms on the lead's page: the URL segment, the form, and the method that calls the service.
@@ -82,6 +84,12 @@ class LeadPageMixin:
                 task: bound.get(task) or form_class(lead=obj, prefix=task) for task, (form_class, _) in WORK.items()
             }
             context["work_titles"] = WORK_TITLES
+            context["due_shown"] = due_html(obj)
+            # Newest first; written only by the services.
+            context["timeline"] = obj.activities.select_related("author").order_by("-created_at", "-pk")
+            if request.user.has_perm("enquiries.export_lead"):
+                context["erase_url"] = optional_url("admin:enquiries_lead_erase", obj.pk)
+                context["access_export_url"] = optional_url("admin:enquiries_lead_personal_data")
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def work_view(self, request, object_id, task):
@@ -122,10 +130,21 @@ class LeadPageMixin:
 
     def work_log_call(self, request, lead, data):
         services.lead_log_call(
-            lead=lead, outcome=data["outcome"], text=data["text"], retry_at=data["retry_at"], actor=request.user
+            lead=lead,
+            outcome=data["outcome"],
+            text=data["text"],
+            actor=request.user,
+            retry_at=data["retry_at"],
+            next_action=data["next_action"],
+            due_at=data["due_at"],
+            status=data["status"] or None,
+            lost_reason=data["lost_reason"],
         )
         lead.refresh_from_db()
-        return f"Call logged. The lead is {lead.get_status_display().lower()}.", lead
+        message = f"Call logged. The lead is {lead.get_status_display().lower()}"
+        if lead.is_open and lead.due_at:
+            message += f"; next: {lead.next_action or 'no action'}, due {uk_when(lead.due_at)}"
+        return message + ".", lead
 
     def work_change_status(self, request, lead, data):
         lead = services.lead_change_status(

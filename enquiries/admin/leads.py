@@ -1,13 +1,15 @@
 """The lead admin, where sales staff work the pipeline.
 
 Every change to a lead's status, owner, next action or due time, every call and note, and every
-duplicate decision goes through enquiries/services.py, which writes the timeline. Those fields are
+duplicate decision goes through enquiries/services, which writes the timeline. Those fields are
 read-only on the lead's form; the small forms above it (log a call, change status, assign, next
-action, note, merge or keep apart) post to views under the lead's URL that call the services.
-Staff may correct contact and enquiry details on the form itself.
+action, note, merge or keep apart) post to views under the lead's URL that call the services
+(lead_page.py). Staff may correct contact and enquiry details on the form itself, and add a lead
+taken by phone (lead_add.py). The list's search and round-robin switch are in lead_list.py.
 """
 
 import phonenumbers
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied
@@ -35,8 +37,11 @@ from .filters import (
     OwnerFilter,
     SourceFilter,
 )
+from .forms import LeadDetailsForm
 from .lead_actions import LeadActionsMixin
-from .lead_page import LeadPageMixin, TimelineInline, change_url, person
+from .lead_add import LeadAddMixin
+from .lead_list import LeadListMixin
+from .lead_page import LeadPageMixin, change_url, due_html, person
 
 DUE_ORDER = F("due_at").asc(nulls_last=True)
 
@@ -70,19 +75,23 @@ TRACKING_FIELDS = ["source", "landing_page", "referrer", "utm_source", "utm_medi
 
 
 @admin.register(Lead)
-class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
+class LeadAdmin(LeadActionsMixin, LeadPageMixin, LeadAddMixin, LeadListMixin, admin.ModelAdmin):
+    # The day's work first (when, what, who and how to reach them), so that what a narrow window
+    # scrolls out of sight is the least needed.
     list_display = [
         "reference",
-        "status",
-        "owner_name",
         "due",
-        "lead_type",
+        "next_action_shown",
         "name",
         "organisation",
-        "sector",
-        "age",
+        "phone_link",
+        "status",
+        "owner_name",
         "duplicate_flag",
+        "lead_type",
+        "age",
     ]
+    form = LeadDetailsForm
     list_filter = [
         OwnerFilter,
         OpenClosedFilter,
@@ -98,7 +107,7 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
     search_fields = ["reference", "name", "email", "phone", "organisation"]
     ordering = [DUE_ORDER, "-created_at"]
     actions = ["assign_to_me", "assign_to", "mark_contacted", "mark_lost", "export_csv", "export_personal_data"]
-    inlines = [TimelineInline, EmailProblemsInline]
+    inlines = [EmailProblemsInline]  # the timeline is drawn above the details (change_form.html)
     readonly_fields = [
         "reference",
         "lead_type",
@@ -144,11 +153,6 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
             ),
         ]
 
-    def has_add_permission(self, request):
-        # Leads arrive through the website and the API, where the SLA clock, round robin and
-        # duplicate checks run.
-        return False
-
     def has_export_permission(self, request):
         return request.user.has_perm(f"{self.opts.app_label}.export_lead")
 
@@ -156,7 +160,11 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
         if request.method == "GET" and not request.GET and self.has_view_or_change_permission(request):
             # The list opens on "my open leads"; any explicit choice (even "All") is kept.
             return HttpResponseRedirect(f"{request.path}?{urlencode(DEFAULT_FILTERS)}")
-        extra_context = {**(extra_context or {}), "has_export_permission": self.has_export_permission(request)}
+        extra_context = {
+            **(extra_context or {}),
+            "has_export_permission": self.has_export_permission(request),
+            "round_robin": self.round_robin_state(request),
+        }
         return super().changelist_view(request, extra_context)
 
     def get_search_results(self, request, queryset, search_term):
@@ -167,6 +175,12 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
             results = results | queryset.filter(phone=number)
         return results, may_have_duplicates
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "courses":
+            # A list to tick, not a box needing Ctrl-click.
+            kwargs["widget"] = forms.CheckboxSelectMultiple(attrs={"class": "radiolist"})
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     def save_model(self, request, obj, form, change):
         # Only the fields edited here: a status or owner changed meanwhile by a service stays.
         fields = model_fields_changed(form)
@@ -176,8 +190,9 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         if change and form.changed_data:
-            names = ", ".join(str(form.fields[name].label or name).lower() for name in form.changed_data)
-            services.lead_add_note(lead=form.instance, text=f"Details corrected: {names}.", actor=request.user)
+            # The service notes the correction on the timeline and, for a callback whose slot
+            # moved, moves its due time.
+            services.lead_correct_details(lead=form.instance, changed=list(form.changed_data), actor=request.user)
 
     # Columns and read-only fields ----------------------------------------------------------------
 
@@ -187,16 +202,18 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
 
     @admin.display(description="Due", ordering=DUE_ORDER)
     def due(self, lead):
-        if not lead.due_at:
+        return due_html(lead)
+
+    @admin.display(description="Next action", ordering="next_action")
+    def next_action_shown(self, lead):
+        return lead.next_action or "-"
+
+    @admin.display(description="Phone")
+    def phone_link(self, lead):
+        if not lead.phone:
             return "-"
-        when = uk_datetime(lead.due_at)
-        if lead.is_overdue:
-            # Said in words as well as colour.
-            return format_html(
-                '<span class="lead-overdue"><strong>Overdue</strong> {}</span>',
-                when,
-            )
-        return when
+        # The number as people read it is the link's name; the href dials it from anywhere.
+        return format_html('<a class="nowrap" href="tel:{}">{}</a>', lead.phone.as_e164, lead.phone.as_national)
 
     @admin.display(description="Age", ordering="-created_at")
     def age(self, lead):
@@ -275,6 +292,7 @@ class LeadAdmin(LeadActionsMixin, LeadPageMixin, admin.ModelAdmin):
             return self.admin_site.admin_view(view)
 
         return [
+            *self.get_list_urls(),
             path("dashboard/", wrap(self.dashboard_view), name="enquiries_lead_dashboard"),
             path("export/", wrap(self.export_view), name="enquiries_lead_export"),
             path("<int:object_id>/work/<slug:task>/", wrap(self.work_view), name="enquiries_lead_work"),

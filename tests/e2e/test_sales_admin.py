@@ -1,11 +1,14 @@
-"""A sales user works a new lead in the admin in a real browser: finds it, assigns it to
-themselves, logs a call and moves it to qualified."""
+"""A sales user works a new lead in the admin in a real browser: lands on their leads after
+signing in, finds it, assigns it to themselves, logs a call with its next step and moves it to
+qualified."""
 
 import importlib
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from enquiries import services
@@ -57,7 +60,7 @@ def test_sales_user_assigns_logs_a_call_and_qualifies_a_lead(page, live_server, 
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
 
-    page.get_by_role("link", name="Leads", exact=True).click()
+    # Sales staff land on their open leads.
     expect(page).to_have_url(f"{live_server.url}/admin/enquiries/lead/?owner=me&state=open")
     expect(page.get_by_text("0 leads")).to_be_visible()
     filters = page.locator("#changelist-filter")
@@ -78,13 +81,17 @@ def test_sales_user_assigns_logs_a_call_and_qualifies_a_lead(page, live_server, 
     expect(page.get_by_role("heading", name="Log a call")).to_be_visible()
     page.get_by_label("Spoke to them").check()
     page.get_by_label("What was said").fill("Twelve officers, wants dates in January.")
+    call = page.locator("form", has=page.get_by_role("heading", name="Log a call"))
+    call.get_by_label("Next action").fill("Send January dates")
+    due = timezone.localtime(timezone.now() + timedelta(days=1)).replace(hour=10, minute=0)
+    call.get_by_label("Due").fill(due.strftime("%Y-%m-%dT%H:%M"))
     page.get_by_role("button", name="Log call").click()
-    expect(page.get_by_text("Call logged. The lead is contacted.")).to_be_visible()
+    expect(page.get_by_text("Call logged. The lead is contacted; next: Send January dates, due")).to_be_visible()
 
     page.locator("#id_status-status").select_option("qualified")
     page.get_by_role("button", name="Change status").click()
     expect(page.get_by_text("Status is now qualified.")).to_be_visible()
-    timeline = page.locator("#activities-group")
+    timeline = page.get_by_role("table", name="Timeline")
     expect(timeline).to_contain_text("Status changed from Contacted to Qualified.")
     expect(timeline).to_contain_text("Twelve officers, wants dates in January.")
     screenshot(page, "sales-admin-lead-page")
@@ -103,6 +110,7 @@ def test_sales_user_assigns_logs_a_call_and_qualifies_a_lead(page, live_server, 
         (LeadActivity.Kind.OWNER, ""),
         (LeadActivity.Kind.CALL, "spoke"),
         (LeadActivity.Kind.STATUS, ""),
+        (LeadActivity.Kind.NOTE, ""),  # the next action set with the call
         (LeadActivity.Kind.STATUS, ""),
     ]
     assert [entry.text for entry in worked if entry.kind == LeadActivity.Kind.STATUS] == [
