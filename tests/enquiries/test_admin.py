@@ -79,7 +79,7 @@ def details_form(client, lead):
     """What the browser submits from the lead's details form (not the small forms above it)."""
     data = form_data(client, lead_url(lead))
     if not data.get("courses"):
-        del data["courses"]  # an empty multiple select sends nothing
+        data.pop("courses", None)  # no box ticked sends nothing
     return {name: value for name, value in data.items() if name.partition("-")[0] not in WORK_PREFIXES}
 
 
@@ -105,7 +105,8 @@ def messages_of(response):
 
 
 def csv_rows(response):
-    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 @pytest.fixture(autouse=True)
@@ -163,7 +164,7 @@ def test_choosing_all_is_kept_and_shows_everything(amy_client, amy, ben):
     assert listed(amy_client.get(LEADS, {"q": '"Orwell Valley Trust 2"'})) == [leads[1]]
 
 
-def test_the_list_shows_overdue_in_words_uk_times_and_age(amy_client, amy):
+def test_the_list_shows_overdue_in_words_near_times_and_age(amy_client, amy):
     late = owned_by(amy, callback(1, now=days_ago(10)))
     on_time = owned_by(amy, enquiry(2, now=days_ago(3) - timedelta(hours=1)))
     later = timezone.localtime(timezone.now() + timedelta(days=30)).replace(hour=14, minute=30, second=0, microsecond=0)
@@ -173,11 +174,15 @@ def test_the_list_shows_overdue_in_words_uk_times_and_age(amy_client, amy):
 
     response = amy_client.get(LEADS, {"owner": "me", "state": "open"})
     html = response.content.decode()
-    due = timezone.localtime(late.due_at)
-    expected = f"<strong>Overdue</strong> {due:%a} {due.day} {due:%B %Y}, {due:%H:%M}"
-    assert expected in html
-    assert html.count("<strong>Overdue</strong>") == 1
-    assert f"{later:%a} {later.day} {later:%B %Y}, 14:30" in html
+    overdue_days = (timezone.now() - late.due_at).days
+    assert f'<strong class="lead-overdue">Overdue {overdue_days} d</strong>' in html
+    assert html.count("lead-overdue") == 1
+    assert (
+        f">{later:%a} {later.day} {later:%b}{'' if later.year == timezone.localdate().year else f' {later.year}'}</time>"
+        in html
+    )
+    assert f'title="{later:%a} {later.day} {later:%B %Y}, 14:30"' in html  # the exact time on hover
+    assert "Send the proposal" in html
     assert "3\xa0days" in html
     assert '<td class="field-lead_type">Callback</td>' in html
     # Soonest due first; nothing due sorts last.
@@ -323,17 +328,17 @@ def test_assign_to_offers_only_sales_staff(amy_client):
 
 
 def test_mark_contacted_moves_only_leads_not_yet_reached(amy_client, amy):
+    # It logs a call on each lead and asks for the next step (more in test_bulk.py).
     new, qualified = enquiry(1), enquiry(2)
     services.lead_change_status(lead=qualified, status=LeadStatus.QUALIFIED)
-    run_action(amy_client, "mark_contacted", [new, qualified])
+    due = local_input(timezone.now() + timedelta(days=2))
+    run_action(amy_client, "mark_contacted", [new, qualified], post="yes", next_action="Send the proposal", due_at=due)
     new.refresh_from_db()
     qualified.refresh_from_db()
     assert (new.status, qualified.status) == (LeadStatus.CONTACTED, LeadStatus.QUALIFIED)
     entry = new.activities.get(kind=LeadActivity.Kind.STATUS)
     assert (entry.author, entry.text) == (amy, "Status changed from New to Contacted.")
-    messages = messages_of(amy_client.get(f"{LEADS}?owner=all"))
-    assert "1 lead(s) marked contacted." in messages
-    assert "1 lead(s) left as they were: already past first contact." in messages
+    assert "2 lead(s) marked contacted, with their next step." in messages_of(amy_client.get(f"{LEADS}?owner=all"))
 
 
 def test_mark_lost_requires_a_reason(amy_client, amy):
@@ -405,7 +410,7 @@ def test_export_of_the_list_follows_its_filters_and_search(amy_client, amy, ben)
 # The lead's page ------------------------------------------------------------------------------------
 
 
-def test_lead_page_shows_details_forms_and_timeline_newest_first(amy_client, amy):
+def test_lead_page_shows_forms_and_timeline_newest_first_above_the_details(amy_client, amy):
     lead = owned_by(amy, enquiry(1))
     services.lead_add_note(lead=lead, text="Asked for a quote for 20 staff.", actor=amy)
     response = amy_client.get(lead_url(lead))
@@ -416,23 +421,36 @@ def test_lead_page_shows_details_forms_and_timeline_newest_first(amy_client, amy
     # Status, owner and due time change only through those forms.
     assert 'name="status"' not in html and 'name="owner"' not in html and 'name="due_at"' not in html
     assert 'name="email"' in html and 'name="phone"' in html
-    timeline = html[html.index("Timeline") :]
+    timeline = html[html.index("<caption>Timeline</caption>") :]
     assert timeline.index("Asked for a quote for 20 staff.") < timeline.index("Owner changed from nobody to amy.")
     assert timeline.index("Owner changed") < timeline.index("Enquiry received from the website.")
-    assert 'name="activities-0-text"' not in html  # read-only
+    # The work forms, then the timeline, then the record's details.
+    assert html.index(">Log a call</h2>") < html.index("<caption>Timeline</caption>") < html.index('name="email"')
+    assert "Amy</td>" in timeline and "System</td>" in timeline  # who
 
 
-def test_log_a_call_spoke_moves_a_new_lead_to_contacted(amy_client, amy):
+def test_log_a_call_spoke_moves_a_new_lead_to_contacted_with_its_next_step(amy_client, amy):
     lead = owned_by(amy, enquiry(1))
-    response = work(amy_client, lead, "call", outcome="spoke", text="Wants dates in March.")
+    due = timezone.localtime(timezone.now() + timedelta(days=1)).replace(hour=10, minute=30, second=0, microsecond=0)
+    response = work(
+        amy_client,
+        lead,
+        "call",
+        outcome="spoke",
+        text="Wants dates in March.",
+        next_action="Send dates for March",
+        due_at=local_input(due),
+    )
     assert response.status_code == 302
     assert response["Location"] == lead_url(lead)
     lead.refresh_from_db()
-    assert lead.status == LeadStatus.CONTACTED
+    assert (lead.status, lead.next_action, lead.due_at) == (LeadStatus.CONTACTED, "Send dates for March", due)
     call = lead.activities.get(kind=LeadActivity.Kind.CALL)
     assert (call.outcome, call.text, call.author) == ("spoke", "Wants dates in March.", amy)
     assert lead.activities.filter(kind=LeadActivity.Kind.STATUS, author=amy).exists()
-    assert "Call logged. The lead is contacted." in messages_of(amy_client.get(lead_url(lead)))
+    assert "Call logged. The lead is contacted; next: Send dates for March, due Tomorrow 10:30." in messages_of(
+        amy_client.get(lead_url(lead))
+    )
 
 
 def test_the_page_forms_keep_the_list_filters(amy_client, amy):
@@ -501,13 +519,13 @@ def test_marking_a_lead_lost_on_its_page_needs_a_reason(amy_client, amy):
     assert (lead.status, lead.lost_reason) == (LeadStatus.LOST, "No budget this year")
 
 
-def test_no_answer_is_for_callbacks(amy_client):
+def test_no_answer_keeps_the_retry_time_for_an_enquiry_too(amy_client):
     lead = enquiry(1)
-    retry = local_input(timezone.now() + timedelta(days=1))
-    response = work(amy_client, lead, "status", status="no_answer", retry_at=retry)
-    assert "&#x27;No answer&#x27; is for callback requests." in response.content.decode()
+    retry = (timezone.now() + timedelta(days=1)).replace(second=0, microsecond=0)
+    response = work(amy_client, lead, "status", status="no_answer", retry_at=local_input(retry))
+    assert response.status_code == 302
     lead.refresh_from_db()
-    assert lead.status == LeadStatus.NEW
+    assert (lead.status, lead.retry_at, lead.due_at) == (LeadStatus.NO_ANSWER, retry, retry)
 
 
 def test_assign_and_set_the_next_action_on_the_page(amy_client, amy, ben):
