@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "core.request_guard.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "enquiries.attribution.AttributionMiddleware",  # a page cache goes below it: it adds the visitor's token
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

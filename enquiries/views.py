@@ -4,13 +4,9 @@ accessibility statement.
 
 Views check for spam, validate with the forms and hand every write to enquiries/services.py.
 
-Tracking: the first time in a visit (a browser session) that someone opens a lead form, the
-session keeps that page's path with its query string as the landing page, the HTTP referer
-(often the course or sector page that linked to the form, or the search engine or campaign
-that brought them) and any utm_* parameters. A later form page carrying utm_* parameters
-replaces them: a new campaign visit. Each submission passes them to the service as
-`tracking=`. The session key is the one a site-wide middleware would fill from the very first
-page of a visit, if one is added later.
+Tracking: each submission passes the visit's first touch (landing page, UTM parameters,
+external referrer) to the service as `tracking=`. enquiries/attribution.py works it out from the
+signed `src` token that the site's links and forms carry, without cookies or the session.
 
 Thank-you pages read the new lead from the session, so no lead is ever shown at a URL that
 could be guessed or shared.
@@ -30,32 +26,12 @@ from courses.models import Course
 from courses.selectors import sector_list
 
 from . import links, services
+from .attribution import tracking_for
 from .forms import CallbackForm, EnquiryForm, NewsletterForm
 from .models import Lead, LeadType, SubscriberStatus
 
-ARRIVAL_KEY = "enquiries.arrival"
 THANKS_KEY = "enquiries.thanks.{}"
 NEWSLETTER_EMAIL_KEY = "enquiries.newsletter_email"
-UTM_FIELDS = ["utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content"]
-
-
-def remember_arrival(request):
-    utm = {name: request.GET[name][:100] for name in UTM_FIELDS if request.GET.get(name)}
-    if ARRIVAL_KEY in request.session and not utm:
-        return
-    request.session[ARRIVAL_KEY] = {
-        "landing_page": request.get_full_path()[:500],
-        "referrer": request.META.get("HTTP_REFERER", "")[:500],
-        **utm,
-    }
-
-
-def tracking_for(request):
-    arrival = request.session.get(ARRIVAL_KEY)
-    if arrival:
-        return arrival
-    # Posted from a page that is not a form page (the footer's sign-up): that page is where they were.
-    return {"landing_page": request.META.get("HTTP_REFERER", "")[:500]}
 
 
 def _working_time_words(hours):
@@ -74,10 +50,6 @@ class LeadFormView(FormView):
     """Show a lead form; on POST check for spam, validate, then call `submit` (the service) once."""
 
     rate_limit_scope = "leads"
-
-    def get(self, request, *args, **kwargs):
-        remember_arrival(request)
-        return super().get(request, *args, **kwargs)
 
     def post(self, request, *args, **kwargs):
         form = self.get_form()

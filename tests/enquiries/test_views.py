@@ -1,6 +1,7 @@
 """The public lead forms (enquiry, callback, newsletter), their spam checks, thank-you pages and
 newsletter links, through the Django test client."""
 
+import html as html_entities
 import re
 import time
 import uuid
@@ -106,6 +107,13 @@ def html(response):
     return response.content.decode()
 
 
+def form_action(response, path):
+    """The action of the page's form for `path`, as the browser would send it: on a visit with a
+    source it carries the first touch (?src=..., see enquiries/attribution.py)."""
+    actions = [html_entities.unescape(action) for action in re.findall(r'<form\s[^>]*action="([^"]*)"', html(response))]
+    return next(action for action in actions if action.startswith(path))
+
+
 # In-house enquiry ---------------------------------------------------------------------------------
 
 
@@ -136,13 +144,15 @@ def test_enquiry_is_prefilled_from_course_and_sector_links(client, course, secto
 
 def test_enquiry_creates_one_lead_with_tracking_consent_and_courses(client, course, sector):
     landing = f"{ENQUIRY_URL}?course={course.slug}&utm_source=google&utm_medium=cpc&utm_campaign=nhs-spring"
-    client.get(landing, HTTP_REFERER="https://www.google.com/")
+    page = client.get(landing, HTTP_REFERER="https://www.google.com/")
     before = timezone.now()
     response = client.post(
-        ENQUIRY_URL, enquiry_data(courses=[course.pk], sector=sector.pk), HTTP_REFERER="http://testserver/enquire/"
+        form_action(page, ENQUIRY_URL),
+        enquiry_data(courses=[course.pk], sector=sector.pk),
+        HTTP_REFERER="http://testserver" + landing,
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("enquiries:enquiry_thanks")
+    assert response["Location"].startswith(reverse("enquiries:enquiry_thanks") + "?src=")
     lead = Lead.objects.get()
     assert lead.lead_type == LeadType.ENQUIRY
     assert (lead.name, lead.organisation, lead.email) == ("Jordan Ellis", "Riverside Homes", "jordan.ellis@example.org")
@@ -156,9 +166,20 @@ def test_enquiry_creates_one_lead_with_tracking_consent_and_courses(client, cour
     assert lead.landing_page == landing
     assert lead.referrer == "https://www.google.com/"
     assert (lead.utm_source, lead.utm_medium, lead.utm_campaign) == ("google", "cpc", "nhs-spring")
+    assert lead.channel == "google"
     assert lead.consent_at >= before
     assert lead.privacy_notice_version == django_settings.PRIVACY_NOTICE_VERSION
     assert lead.due_at is not None
+
+
+def test_a_form_posted_without_the_visits_token_is_a_direct_lead_and_nothing_is_kept_in_the_session(client):
+    client.get("/courses/", HTTP_REFERER="https://www.linkedin.com/feed/")
+    # Posted straight to the form's address, not through the page's link: the visit is unknown,
+    # and our own page in the Referer is never taken for where they came from.
+    client.post(ENQUIRY_URL, enquiry_data(), HTTP_REFERER="http://testserver/courses/")
+    lead = Lead.objects.get()
+    assert (lead.channel, lead.landing_page, lead.referrer, lead.utm_source) == ("direct", "", "", "")
+    assert "enquiries.arrival" not in client.session
 
 
 def test_enquiry_thank_you_page_says_when_we_will_reply(client, course):
@@ -326,11 +347,12 @@ def test_callback_prefills_the_topic_from_a_course_link(client, course):
 
 
 def test_callback_asap_creates_one_lead_due_within_the_sla(client):
-    client.get(f"{CALLBACK_URL}?utm_source=newsletter&utm_campaign=november", HTTP_REFERER="https://mail.example.net/")
+    landing = f"{CALLBACK_URL}?utm_source=newsletter&utm_campaign=november"
+    page = client.get(landing, HTTP_REFERER="https://mail.example.net/")
     before = timezone.now()
-    response = client.post(CALLBACK_URL, callback_data())
+    response = client.post(form_action(page, CALLBACK_URL), callback_data(), HTTP_REFERER="http://testserver" + landing)
     assert response.status_code == 302
-    assert response["Location"] == reverse("enquiries:callback_thanks")
+    assert response["Location"].startswith(reverse("enquiries:callback_thanks") + "?src=")
     lead = Lead.objects.get()
     assert lead.lead_type == LeadType.CALLBACK
     assert lead.phone.as_national == "07911 123456"
@@ -340,6 +362,7 @@ def test_callback_asap_creates_one_lead_due_within_the_sla(client):
     assert (lead.utm_source, lead.utm_campaign) == ("newsletter", "november")
     assert lead.referrer == "https://mail.example.net/"
     assert lead.landing_page == "/lets-talk/?utm_source=newsletter&utm_campaign=november"
+    assert lead.channel == "newsletter"
     assert lead.consent_at >= before
     assert lead.privacy_notice_version == django_settings.PRIVACY_NOTICE_VERSION
 
@@ -392,14 +415,18 @@ def confirm_path(email_row):
 
 
 def test_newsletter_sign_up_is_pending_with_one_confirmation_email(client, sector):
-    client.get(NEWSLETTER_URL + "?utm_source=linkedin")
-    response = client.post(NEWSLETTER_URL, newsletter_data(sector=sector.pk))
+    page = client.get(NEWSLETTER_URL + "?utm_source=linkedin")
+    response = client.post(form_action(page, NEWSLETTER_URL), newsletter_data(sector=sector.pk))
     assert response.status_code == 302
-    assert response["Location"] == reverse("enquiries:newsletter_sent")
+    assert response["Location"].startswith(reverse("enquiries:newsletter_sent") + "?src=")
     subscriber = NewsletterSubscriber.objects.get()
     assert subscriber.status == SubscriberStatus.PENDING
     assert (subscriber.email, subscriber.name, subscriber.sector) == ("sam.reader@example.net", "Sam Reader", sector)
-    assert subscriber.utm_source == "linkedin"
+    assert (subscriber.utm_source, subscriber.channel, subscriber.landing_page) == (
+        "linkedin",
+        "linkedin",
+        "/newsletter/?utm_source=linkedin",
+    )
     assert subscriber.consent_at is not None
     assert subscriber.privacy_notice_version == django_settings.PRIVACY_NOTICE_VERSION
     email = OutboundEmail.objects.get(kind="newsletter_confirm")
