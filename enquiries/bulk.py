@@ -13,6 +13,7 @@ lead handled: the watermark is saved in the same transaction as that lead's chan
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
@@ -32,6 +33,7 @@ from .models import CLOSED_STATUSES, BulkJob, Lead, LeadActivity, LeadStatus
 logger = logging.getLogger(__name__)
 
 CHUNK = 200
+RESUBMIT_SECONDS = 60  # the same bulk change sent again within this is the same job
 REFUSED_KEPT = 100  # refusals kept word for word; any more are only counted
 # BulkJob has no fields for a run's own state, so it sits in `params` beside the action's inputs.
 AFTER, REFUSED_COUNT, ERROR = "after_pk", "refused_count", "error"
@@ -156,14 +158,19 @@ def bulk_start(*, action, params, queryset_query, request_user, description="", 
     Returns the job (finished, or queued)."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown bulk action {action!r}")
-    job = BulkJob.objects.create(
-        action=action,
-        # Stored as the task will read it: dates as ISO text.
-        params=json.loads(json.dumps(params, cls=DjangoJSONEncoder)),
-        query=queryset_query,
-        description=description[:300],
-        requested_by=request_user,
-    )
+    params = json.loads(json.dumps(params, cls=DjangoJSONEncoder))  # as the task will read them
+    with transaction.atomic():
+        # One start at a time per user, so a form sent twice (a double click) finds its twin.
+        get_user_model().objects.select_for_update().filter(pk=request_user.pk).first()
+        if twin := _twin(request_user, action, params, queryset_query):
+            return twin
+        job = BulkJob.objects.create(
+            action=action,
+            params=params,
+            query=queryset_query,
+            description=description[:300],
+            requested_by=request_user,
+        )
     try:
         job.total = leads_for(job).count() if total is None else total
     except BulkStopped as exc:
@@ -173,6 +180,16 @@ def bulk_start(*, action, params, queryset_query, request_user, description="", 
         return run_or_fail(job.pk)
     transaction.on_commit(lambda: _queue(job.pk))
     return job
+
+
+def _twin(user, action, params, query):
+    """The same change of the same leads, started by the same user moments ago and not failed."""
+    since = timezone.now() - timedelta(seconds=RESUBMIT_SECONDS)
+    recent = BulkJob.objects.filter(requested_by=user, action=action, query=query, created_at__gte=since)
+    for job in recent.exclude(state=BulkJob.State.FAILED):
+        if {key: job.params.get(key) for key in params} == params:
+            return job
+    return None
 
 
 def _queue(job_id):

@@ -81,7 +81,7 @@ class LeadActionsMixin:
             total=total,
             description=f"{description}: {total:,} lead(s), {scope}",
         )
-        if job.state == BulkJob.State.QUEUED:
+        if job.state in (BulkJob.State.QUEUED, BulkJob.State.RUNNING):
             return HttpResponseRedirect(job_url(job))  # the job's page follows the task
         self._report(request, job, done_message)
         return None

@@ -329,6 +329,16 @@ def test_a_second_run_of_the_same_job_does_nothing(amy, ben):
     assert LeadActivity.objects.count() == activities
 
 
+def test_a_form_sent_twice_runs_once(amy_client, amy):
+    leads = [enquiry(1), enquiry(2)]
+    due = local_input(in_a_week())
+    for _ in range(2):  # a double click
+        response = run_action(amy_client, "mark_contacted", leads, post="yes", next_action="Call back", due_at=due)
+        assert response.status_code == 302
+    assert BulkJob.objects.count() == 1
+    assert LeadActivity.objects.filter(kind=LeadActivity.Kind.CALL).count() == 2
+
+
 def test_a_retried_task_resumes_after_the_last_lead_handled(amy):
     leads = list(many_leads(6))
     job = BulkJob.objects.create(
