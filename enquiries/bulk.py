@@ -158,24 +158,27 @@ def bulk_start(*, action, params, queryset_query, request_user, description="", 
     Returns the job (finished, or queued)."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown bulk action {action!r}")
-    params = json.loads(json.dumps(params, cls=DjangoJSONEncoder))  # as the task will read them
+    job = BulkJob(
+        action=action,
+        params=json.loads(json.dumps(params, cls=DjangoJSONEncoder)),  # as the task will read them
+        query=queryset_query,
+        description=description[:300],
+        requested_by=request_user,
+        total=total or 0,
+    )
+    if total is None:
+        try:
+            job.total = leads_for(job).count()
+        except BulkStopped as exc:
+            job.state, job.finished_at, job.params[ERROR] = BulkJob.State.FAILED, timezone.now(), str(exc)
+            job.save()
+            return job
     with transaction.atomic():
         # One start at a time per user, so a form sent twice (a double click) finds its twin.
         get_user_model().objects.select_for_update().filter(pk=request_user.pk).first()
-        if twin := _twin(request_user, action, params, queryset_query):
+        if twin := _twin(request_user, action, job.params, queryset_query):
             return twin
-        job = BulkJob.objects.create(
-            action=action,
-            params=params,
-            query=queryset_query,
-            description=description[:300],
-            requested_by=request_user,
-        )
-    try:
-        job.total = leads_for(job).count() if total is None else total
-    except BulkStopped as exc:
-        return _finish(job.pk, BulkJob.State.FAILED, error=str(exc))
-    job.save(update_fields=["total"])
+        job.save()
     if job.total <= settings.LEAD_BULK_INLINE_LIMIT:
         return run_or_fail(job.pk)
     transaction.on_commit(lambda: _queue(job.pk))
