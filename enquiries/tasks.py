@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from . import alerts, services
+from .bulk import run_bulk_job  # noqa: F401  (the bulk-change task, registered with the worker)
 
 
 @shared_task
