@@ -36,9 +36,12 @@ from .newsletter import (
 )
 from .personal_data import (
     ANONYMISED,
+    ErasurePlan,
     leads_anonymise_closed,
     leads_to_anonymise,
     newsletter_drop_unconfirmed,
+    person_erase,
+    person_erase_plan,
     personal_data_export,
     signups_to_drop,
 )
@@ -56,6 +59,7 @@ from .pipeline import (
 
 __all__ = [
     "ANONYMISED",
+    "ErasurePlan",
     "SALES_GROUP",
     "SALES_MANAGERS_GROUP",
     "SubscribeResult",
@@ -84,6 +88,8 @@ __all__ = [
     "newsletter_drop_unconfirmed",
     "newsletter_subscribe",
     "newsletter_unsubscribe",
+    "person_erase",
+    "person_erase_plan",
     "personal_data_export",
     "sales_staff",
     "salesperson_set_taking_leads",

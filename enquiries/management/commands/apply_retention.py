@@ -2,7 +2,8 @@
 LEAD_RETENTION_MONTHS and drop newsletter sign-ups left unconfirmed for NEWSLETTER_UNCONFIRMED_DAYS.
 
 The nightly beat task (enquiries.tasks.apply_retention) does the same; this is for running it by
-hand, or seeing first what it would do with --dry-run.
+hand, or seeing first what it would do with --dry-run. Erasing one person on request, now, is done
+from a lead's page in the admin ("Erase personal data"), which anonymises the same way.
 """
 
 from django.conf import settings
