@@ -3,5 +3,6 @@ newsletter subscribers. Lead activity has no admin of its own: it is the timelin
 
 from .leads import LeadAdmin
 from .people import NewsletterSubscriberAdmin, SalesPersonAdmin
+from .personal_data import DataRequestAdmin
 
-__all__ = ["LeadAdmin", "NewsletterSubscriberAdmin", "SalesPersonAdmin"]
+__all__ = ["DataRequestAdmin", "LeadAdmin", "NewsletterSubscriberAdmin", "SalesPersonAdmin"]
