@@ -42,6 +42,7 @@ from .lead_actions import LeadActionsMixin
 from .lead_add import LeadAddMixin
 from .lead_list import LeadListMixin
 from .lead_page import LeadPageMixin, change_url, due_html, person
+from .personal_data import PersonalDataMixin
 
 DUE_ORDER = F("due_at").asc(nulls_last=True)
 
@@ -75,7 +76,7 @@ TRACKING_FIELDS = ["source", "landing_page", "referrer", "utm_source", "utm_medi
 
 
 @admin.register(Lead)
-class LeadAdmin(LeadActionsMixin, LeadPageMixin, LeadAddMixin, LeadListMixin, admin.ModelAdmin):
+class LeadAdmin(PersonalDataMixin, LeadActionsMixin, LeadPageMixin, LeadAddMixin, LeadListMixin, admin.ModelAdmin):
     # The day's work first (when, what, who and how to reach them), so that what a narrow window
     # scrolls out of sight is the least needed.
     list_display = [

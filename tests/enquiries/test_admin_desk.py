@@ -480,3 +480,22 @@ def test_sales_staff_cannot_see_or_run_the_outbox_resend(amy_client, amy):
     amy_client.post(outbox, {"action": "resend", "_selected_action": [email.pk]})
     email.refresh_from_db()
     assert email.status == EmailStatus.FAILED
+
+
+# Personal data ----------------------------------------------------------------------------------
+
+
+def test_the_lead_page_links_to_erasure_and_the_subject_access_export(amy_client, client):
+    lead = enquiry(1)
+    html = amy_client.get(lead_url(lead)).content.decode()
+    erase = reverse("admin:enquiries_lead_erase", args=[lead.pk])
+    assert f'<a href="{erase}">Erase personal data</a>' in html
+    assert f'<a href="{reverse("admin:enquiries_lead_personal_data")}">Subject access export</a>' in html
+    # Above the overview, with the page's history.
+    assert html.index("Erase personal data") < html.index(">History<") < html.index("Where this lead stands")
+
+    reader = User.objects.create_user("vic", is_staff=True)
+    reader.user_permissions.add(*Group.objects.get(name="Sales").permissions.exclude(codename="export_lead"))
+    client.force_login(reader)
+    html = client.get(lead_url(lead)).content.decode()
+    assert "Erase personal data" not in html and "Subject access export" not in html
