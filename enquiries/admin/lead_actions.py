@@ -21,15 +21,6 @@ from . import forms as admin_forms
 from .bulk_jobs import job_url
 from .lead_page import person
 
-ACTION_ORDER = [
-    "assign_to_me",
-    "assign_to",
-    "mark_contacted",
-    "change_status",
-    "mark_lost",
-    "export_csv",
-    "export_personal_data",
-]
 REFUSALS_IN_MESSAGE = 20
 
 
@@ -57,15 +48,7 @@ def selection_query(request):
 
 
 class LeadActionsMixin:
-    """For LeadAdmin: the bulk actions, in ACTION_ORDER."""
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        # "Change status ..." came after LeadAdmin.actions (leads.py) was written: offer it too.
-        if actions and "change_status" not in actions and self.has_change_permission(request):
-            actions["change_status"] = self.get_action("change_status")
-        order = {name: index for index, name in enumerate(ACTION_ORDER)}
-        return dict(sorted(actions.items(), key=lambda item: order.get(item[0], len(order))))
+    """For LeadAdmin: the bulk actions named in its `actions`."""
 
     def _run_bulk(self, request, queryset, *, action, params, description, done_message):
         total = queryset.count()

@@ -107,7 +107,15 @@ class LeadAdmin(PersonalDataMixin, LeadActionsMixin, LeadPageMixin, LeadAddMixin
     list_select_related = ["owner", "sector", "duplicate_of"]
     search_fields = ["reference", "name", "email", "phone", "organisation"]
     ordering = [DUE_ORDER, "-created_at"]
-    actions = ["assign_to_me", "assign_to", "mark_contacted", "mark_lost", "export_csv", "export_personal_data"]
+    actions = [
+        "assign_to_me",
+        "assign_to",
+        "mark_contacted",
+        "change_status",
+        "mark_lost",
+        "export_csv",
+        "export_personal_data",
+    ]
     inlines = [EmailProblemsInline]  # the timeline is drawn above the details (change_form.html)
     readonly_fields = [
         "reference",
