@@ -84,6 +84,8 @@ class LeadPageMixin:
                 task: bound.get(task) or form_class(lead=obj, prefix=task) for task, (form_class, _) in WORK.items()
             }
             context["work_titles"] = WORK_TITLES
+            # Correcting a lead's details is not the place to start another lead.
+            context["show_save_and_add_another"] = False
             context["due_shown"] = due_html(obj)
             # Newest first; written only by the services.
             context["timeline"] = obj.activities.select_related("author").order_by("-created_at", "-pk")

@@ -375,6 +375,7 @@ def test_courses_of_interest_are_a_list_of_ticks(amy_client):
     html = amy_client.get(lead_url(lead)).content.decode()
     assert f'<input type="checkbox" name="courses" value="{course.pk}"' in html
     assert "Hold down" not in html
+    assert 'name="_addanother"' not in html  # correcting a lead is not where a new one starts
     data = details_form(amy_client, lead)
     data["courses"] = [course.pk]
     assert amy_client.post(lead_url(lead), data).status_code == 302
