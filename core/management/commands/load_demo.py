@@ -5,17 +5,23 @@ import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 
 from booking import notifications
 from booking.demo import load_sessions
 from courses.demo import load_catalogue
+from enquiries.demo import load_leads
+from enquiries.services import SALES_GROUP
 
 DEMO_USERNAME = "demo"
+DEMO_SALES_USERNAME = "sales"
 
 
 class Command(BaseCommand):
-    help = "Load the demo catalogue and upcoming sessions (idempotent) and create a demo staff user."
+    help = (
+        "Load the demo catalogue, upcoming sessions and leads (idempotent) and create the demo staff and sales users."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--no-user", action="store_true", help="Do not create the demo staff user.")
@@ -48,8 +54,24 @@ class Command(BaseCommand):
             user.is_superuser = True
             user.set_password(password)
             user.save()
-        if user.check_password(password):
-            login = f"username {DEMO_USERNAME}, password {password}"
-        else:
-            login = f"username {DEMO_USERNAME} (its password has been changed since it was created)"
-        self.stdout.write(self.style.SUCCESS(f"Demo staff login at {settings.SITE_URL}/admin/: {login}"))
+        sales = self.sales_user(password)
+        self.stdout.write(f"Demo leads: {load_leads(added_by=sales)} added.")
+        for account in (user, sales):
+            if account.check_password(password):
+                login = f"username {account.username}, password {password}"
+            else:
+                login = f"username {account.username} (its password has been changed since it was created)"
+            who = "Demo staff login" if account == user else "Demo sales login (works the leads, not a superuser)"
+            self.stdout.write(self.style.SUCCESS(f"{who} at {settings.SITE_URL}/admin/: {login}"))
+
+    def sales_user(self, password):
+        """A member of the Sales group (made by a migration): what the sales team sees."""
+        user, was_created = get_user_model().objects.get_or_create(
+            username=DEMO_SALES_USERNAME,
+            defaults={"email": "demo.sales@example.com", "first_name": "Sam", "last_name": "Patel", "is_staff": True},
+        )
+        if was_created:
+            user.set_password(password)
+            user.save()
+            user.groups.add(Group.objects.get(name=SALES_GROUP))
+        return user
