@@ -33,6 +33,7 @@ from .models import CLOSED_STATUSES, BulkJob, Lead, LeadActivity, LeadStatus
 logger = logging.getLogger(__name__)
 
 CHUNK = 200
+BATCH = 50  # leads per transaction (and per update of the job's counts)
 RESUBMIT_SECONDS = 60  # the same bulk change sent again within this is the same job
 REFUSED_KEPT = 100  # refusals kept word for word; any more are only counted
 # BulkJob has no fields for a run's own state, so it sits in `params` beside the action's inputs.
@@ -219,37 +220,39 @@ def bulk_run(job_id):
         # By pk, not by offset: leads this job changed may leave the filter (assigning the
         # unassigned) without moving the ones still to do.
         pks = list(leads.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:CHUNK])
-        for pk in pks:
-            if not _handle_one(job_id, pk, step):
+        for start in range(0, len(pks), BATCH):
+            if not _handle_batch(job_id, pks[start : start + BATCH], step):
                 return BulkJob.objects.get(pk=job_id)  # finished meanwhile by another run
         if len(pks) < CHUNK:
             return _finish(job_id, BulkJob.State.DONE)
         after = pks[-1]
 
 
-def _handle_one(job_id, pk, step):
-    """One lead in one transaction, with the job's counts and watermark: a crash never leaves a
-    lead changed but not counted, and two runs of one job never handle a lead twice."""
+def _handle_batch(job_id, pks, step):
+    """A few leads in one transaction with the job's counts and watermark, each lead in its own
+    savepoint: a crash never leaves a lead changed but not counted, two runs of one job never
+    handle a lead twice, and the job row is written once a batch, not once a lead."""
     with transaction.atomic():
         job = BulkJob.objects.select_for_update().get(pk=job_id)
         if job.state != BulkJob.State.RUNNING:
             return False
-        if job.params.get(AFTER, 0) >= pk:
-            return True
-        lead = Lead.objects.filter(pk=pk).first()
-        try:
-            with transaction.atomic():
-                changed = lead is not None and step(lead)
-        except ValidationError as exc:
-            job.params[REFUSED_COUNT] = job.params.get(REFUSED_COUNT, 0) + 1
-            if len(job.refused) < REFUSED_KEPT:
-                job.refused.append({"reference": lead.reference, "message": " ".join(exc.messages)})
-        else:
-            if changed:
-                job.done += 1
+        to_do = [pk for pk in pks if pk > job.params.get(AFTER, 0)]
+        leads = Lead.objects.in_bulk(to_do)
+        job.skipped += len(to_do) - len(leads)  # deleted meanwhile
+        for _pk, lead in sorted(leads.items()):
+            try:
+                with transaction.atomic():
+                    changed = step(lead)
+            except ValidationError as exc:
+                job.params[REFUSED_COUNT] = job.params.get(REFUSED_COUNT, 0) + 1
+                if len(job.refused) < REFUSED_KEPT:
+                    job.refused.append({"reference": lead.reference, "message": " ".join(exc.messages)})
             else:
-                job.skipped += 1
-        job.params[AFTER] = pk
+                if changed:
+                    job.done += 1
+                else:
+                    job.skipped += 1
+        job.params[AFTER] = max(pks[-1], job.params.get(AFTER, 0))
         job.save(update_fields=["done", "skipped", "refused", "params"])
     return True
 
