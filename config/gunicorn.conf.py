@@ -5,13 +5,15 @@
 Used by the Dockerfile and docker-compose.yml. Options given on the command line win over these.
 
 - WEB_CONCURRENCY: worker processes. Default 2 x CPUs + 1, at most 8: each worker holds a
-  database connection per thread and its own copy of the app (about 100 MB), and more than that on
-  one small machine only queue for the same CPUs.
-- GUNICORN_THREADS: threads per worker (default 1, the sync worker). Above 1 gunicorn runs the
-  gthread worker: a slow request (a large CSV export) then ties up one thread, not the process,
-  and is not killed by the timeout, since the worker's main thread keeps checking in.
-- GUNICORN_TIMEOUT: seconds a sync worker may spend on one request before gunicorn kills and
-  replaces it (default 30). With threads, how long a worker may stop answering gunicorn at all.
+  database connection per thread and its own copy of the app (about 100 MB), and more than that
+  on one small machine only queue for the same CPUs.
+- GUNICORN_THREADS: threads per worker (default 4: gunicorn's gthread worker). A long request,
+  such as the CSV export of every lead (minutes at 500,000 leads, streamed), then holds one
+  thread, not a whole process, and is not cut off by the timeout, because the worker's main
+  thread keeps telling gunicorn it is alive. 1 gives the sync worker, one request at a time per
+  process, where any request longer than GUNICORN_TIMEOUT is killed, a streamed export included.
+- GUNICORN_TIMEOUT: seconds a worker may go without telling gunicorn it is alive before it is
+  killed and replaced (default 30). With the sync worker that is the longest a request may take.
 - PORT: the port to listen on, on every interface (default 8000).
 """
 
@@ -43,7 +45,7 @@ MAX_DEFAULT_WORKERS = 8
 
 bind = f"0.0.0.0:{_whole_number('PORT', 8000)}"
 workers = _whole_number("WEB_CONCURRENCY", min(2 * _cpus() + 1, MAX_DEFAULT_WORKERS))
-threads = _whole_number("GUNICORN_THREADS", 1)
+threads = _whole_number("GUNICORN_THREADS", 4)
 timeout = _whole_number("GUNICORN_TIMEOUT", 30)
 # A restart or deploy lets requests in flight finish for as long as one may take.
 graceful_timeout = timeout
