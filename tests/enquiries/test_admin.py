@@ -10,7 +10,6 @@ from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -33,14 +32,6 @@ SALES_PEOPLE = reverse("admin:enquiries_salesperson_changelist")
 
 
 # Helpers --------------------------------------------------------------------------------------------
-
-
-def make_sales_user(username):
-    user = User.objects.create_user(
-        username, email=f"{username}@example.com", first_name=username.title(), is_staff=True
-    )
-    user.groups.add(Group.objects.get(name="Sales"))
-    return user
 
 
 def enquiry(n=0, *, now=None, tracking=None, **overrides):
@@ -112,22 +103,6 @@ def csv_rows(response):
 @pytest.fixture(autouse=True)
 def no_round_robin(settings):
     settings.LEADS_ROUND_ROBIN = False
-
-
-@pytest.fixture
-def amy():
-    return make_sales_user("amy")
-
-
-@pytest.fixture
-def ben():
-    return make_sales_user("ben")
-
-
-@pytest.fixture
-def amy_client(client, amy):
-    client.force_login(amy)
-    return client
 
 
 def owned_by(user, lead):

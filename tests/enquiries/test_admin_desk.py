@@ -21,6 +21,7 @@ from outbox.models import EmailStatus, OutboundEmail
 from tests.booking.test_admin import form_data
 from tests.factories import CourseFactory
 
+from .conftest import make_sales_user
 from .test_admin import (
     LEADS,
     WORK_PREFIXES,
@@ -29,7 +30,6 @@ from .test_admin import (
     lead_url,
     listed,
     local_input,
-    make_sales_user,
     messages_of,
     owned_by,
     work,
@@ -48,22 +48,6 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(autouse=True)
 def no_round_robin(settings):
     settings.LEADS_ROUND_ROBIN = False
-
-
-@pytest.fixture
-def amy():
-    return make_sales_user("amy")
-
-
-@pytest.fixture
-def ben():
-    return make_sales_user("ben")
-
-
-@pytest.fixture
-def amy_client(client, amy):
-    client.force_login(amy)
-    return client
 
 
 def details_form(client, lead):

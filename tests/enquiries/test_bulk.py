@@ -97,22 +97,6 @@ def no_round_robin(settings):
     settings.LEADS_ROUND_ROBIN = False
 
 
-@pytest.fixture
-def amy():
-    return sales_user("amy")
-
-
-@pytest.fixture
-def ben():
-    return sales_user("ben")
-
-
-@pytest.fixture
-def amy_client(client, amy):
-    client.force_login(amy)
-    return client
-
-
 def in_a_week():
     return timezone.localtime(timezone.now() + timedelta(days=7)).replace(hour=10, minute=0, second=0, microsecond=0)
 

@@ -22,7 +22,7 @@ from enquiries import services
 from enquiries.models import DataRequest, Lead, LeadActivity, LeadStatus, NewsletterSubscriber
 from enquiries.services import personal_data
 from outbox.models import EmailStatus, OutboundEmail
-from tests.enquiries.test_admin import callback, enquiry, make_sales_user, owned_by
+from tests.enquiries.test_admin import callback, enquiry, owned_by
 from tests.factories import CourseFactory, make_booking, make_session
 
 pytestmark = pytest.mark.django_db
@@ -37,17 +37,6 @@ REASON = "Asked by email on 3 March to be forgotten"
 @pytest.fixture(autouse=True)
 def no_round_robin(settings):
     settings.LEADS_ROUND_ROBIN = False
-
-
-@pytest.fixture
-def amy():
-    return make_sales_user("amy")
-
-
-@pytest.fixture
-def amy_client(client, amy):
-    client.force_login(amy)
-    return client
 
 
 @pytest.fixture
