@@ -11,6 +11,20 @@ SHOWN_OBJECTS = 20
 MAX_POSTED_IDS = 500
 
 
+class RecordAdmin(admin.ModelAdmin):
+    """A record kept as it was written (an email as sent, a bulk change, a personal-data
+    request): read in the admin, never added, edited or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class ReadOnlyTabularInline(admin.TabularInline):
     """A record shown beside its parent (delegates, history, timeline): read, never edited here.
     Changes go through the services, which keep the rules and the history."""

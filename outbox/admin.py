@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
-from core.admin import ReadOnlyTabularInline, action_form_page
+from core.admin import ReadOnlyTabularInline, RecordAdmin, action_form_page
 
 from . import registry, rendering, services
 from .models import PROBLEM_STATUSES, EmailStatus, EmailTemplate, OutboundEmail
@@ -62,7 +62,7 @@ class ConfirmResendForm(forms.Form):
 
 
 @admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
+class OutboundEmailAdmin(RecordAdmin):
     list_display = ["created_at", "kind", "recipients", "subject", "status_badge", "attempts", "sent_at"]
     list_filter = ["status", "kind", "created_at"]
     search_fields = ["recipients", "subject", "booking__reference"]
@@ -110,16 +110,6 @@ class OutboundEmailAdmin(admin.ModelAdmin):
     @admin.display(description="Body text")
     def body_text_masked(self, email):
         return registry.mask_private_links(email.body_text)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        # The message as sent is a record: it is read, never edited.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, email):

@@ -6,6 +6,7 @@ from django.contrib.admin.utils import unquote
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from core.admin import RecordAdmin
 from core.templatetags.uk import uk_datetime
 
 from .. import bulk
@@ -21,7 +22,7 @@ def job_url(job):
 
 
 @admin.register(BulkJob)
-class BulkJobAdmin(admin.ModelAdmin):
+class BulkJobAdmin(RecordAdmin):
     list_display = ["description", "state", "progress", "started_by", "started"]
     list_filter = ["state"]
     list_select_related = ["requested_by"]
@@ -32,16 +33,6 @@ class BulkJobAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         jobs = super().get_queryset(request)
         return jobs if request.user.is_superuser else jobs.filter(requested_by=request.user)
-
-    # Made by the lead list's actions only, and a record of what was done: never edited.
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_fields(self, request, obj=None):
         return self.readonly_fields if obj and bulk.job_error(obj) else self.readonly_fields[1:]

@@ -15,6 +15,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from core.admin import RecordAdmin
 from core.templatetags.uk import uk_datetime
 
 from .. import services
@@ -190,7 +191,7 @@ class PersonalDataMixin:
 
 
 @admin.register(DataRequest)
-class DataRequestAdmin(admin.ModelAdmin):
+class DataRequestAdmin(RecordAdmin):
     """Personal-data requests answered: a record, written only by the services."""
 
     list_display = ["created", "kind", "matched_by", "summary", "actor_name"]
@@ -201,15 +202,6 @@ class DataRequestAdmin(admin.ModelAdmin):
     ordering = ["-created_at"]
     fields = ["kind", "created", "actor_name", "reason", "matched_by", "summary", "reference_list"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="When", ordering="created_at")
     def created(self, data_request):
