@@ -8,7 +8,6 @@ action, note, merge or keep apart) post to views under the lead's URL that call 
 taken by phone (lead_add.py). The list's search and round-robin switch are in lead_list.py.
 """
 
-import phonenumbers
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
@@ -28,6 +27,7 @@ from outbox.admin import EmailProblemsInline
 
 from .. import services
 from ..models import Lead, LeadStatus, LeadType, Setting
+from ..services.personal_data import uk_phone
 from . import dashboard, exports
 from .filters import (
     DEFAULT_FILTERS,
@@ -45,19 +45,6 @@ from .lead_page import LeadPageMixin, change_url, due_html, person
 from .personal_data import PersonalDataMixin
 
 DUE_ORDER = F("due_at").asc(nulls_last=True)
-
-
-def uk_phone(text):
-    """The stored (E.164) form of a UK number typed as a search, or None if it is not one."""
-    try:
-        number = phonenumbers.parse(text, "GB")
-    except phonenumbers.NumberParseException:
-        return None
-    return (
-        phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if phonenumbers.is_valid_number(number)
-        else None
-    )
 
 
 CONTACT_FIELDS = ["name", "job_title", "organisation", "organisation_type", "sector", "email", "phone"]

@@ -4,8 +4,8 @@ tasks all call these functions.
 A lead arrives (arrival.py: enquiry_submit, callback_submit, or lead_add by hand), is checked against open leads for
 duplicates, gets an owner (round robin among active sales staff) and a due time (the callback SLA
 clock), and from then on every status or owner change is written to its timeline (pipeline.py); a booking by its contact wins it (bookings.py).
-Newsletter sign-ups are in newsletter.py; retention and the subject-access export in
-personal_data.py; what they share in common.py.
+Newsletter sign-ups are in newsletter.py; retention in retention.py; erasure and the
+subject-access export in personal_data.py; what they share in common.py.
 """
 
 from .arrival import (
@@ -35,15 +35,10 @@ from .newsletter import (
     newsletter_unsubscribe,
 )
 from .personal_data import (
-    ANONYMISED,
     ErasurePlan,
-    leads_anonymise_closed,
-    leads_to_anonymise,
-    newsletter_drop_unconfirmed,
     person_erase,
     person_erase_plan,
     personal_data_export,
-    signups_to_drop,
 )
 from .pipeline import (
     lead_add_note,
@@ -55,6 +50,13 @@ from .pipeline import (
     lead_set_next_action,
     lead_update,
     merge_summary,
+)
+from .retention import (
+    ANONYMISED,
+    leads_anonymise_closed,
+    leads_to_anonymise,
+    newsletter_drop_unconfirmed,
+    signups_to_drop,
 )
 
 __all__ = [

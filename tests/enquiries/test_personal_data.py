@@ -20,7 +20,7 @@ from booking.models import Booking, Delegate
 from booking.services import DelegateData
 from enquiries import services
 from enquiries.models import DataRequest, Lead, LeadActivity, LeadStatus, NewsletterSubscriber
-from enquiries.services import personal_data
+from enquiries.services import retention
 from outbox.models import EmailStatus, OutboundEmail
 from tests.enquiries.test_admin import callback, enquiry, owned_by
 from tests.factories import CourseFactory, make_booking, make_session
@@ -136,7 +136,7 @@ def test_erasure_needs_a_reason_and_changes_nothing_without_one(jo, amy):
 
 
 def test_erasure_is_all_or_nothing(jo, amy, monkeypatch):
-    real, calls = personal_data._anonymise_emails, []
+    real, calls = retention._anonymise_emails, []
 
     def fails_after_the_first_lead(emails):
         calls.append(emails)
@@ -144,7 +144,7 @@ def test_erasure_is_all_or_nothing(jo, amy, monkeypatch):
             raise RuntimeError("database went away")
         return real(emails)
 
-    monkeypatch.setattr(personal_data, "_anonymise_emails", fails_after_the_first_lead)
+    monkeypatch.setattr(retention, "_anonymise_emails", fails_after_the_first_lead)
     with pytest.raises(RuntimeError):
         services.person_erase(lead=jo["enquiry"], reason=REASON, actor=amy)
     assert not Lead.objects.filter(anonymised_at__isnull=False).exists()
