@@ -782,8 +782,9 @@ class Bench:
                 f"{total:,} | first byte < 1000 ms: {'yes' if max(e['ttfb']) < 1000 else '**NO**'} |"
             )
             print(
-                f"| Export CSV, all leads: whole file ({e['bytes'] / 1e6:.0f} MB) | {statistics.median(e['total']):.0f} | "
-                f"{percentile(e['total'], 0.95):.0f} | | | | worker peak +{max(e['peak_mb']):.0f} MB |"
+                f"| Export CSV, all leads: whole file, {e['bytes'] / 1e6:.0f} MB | "
+                f"{statistics.median(e['total']) / 1000:.0f} s | {percentile(e['total'], 0.95) / 1000:.0f} s | | | | "
+                f"worker peak +{max(e['peak_mb']):.0f} MB |"
             )
         if e["public"]:
             print(
