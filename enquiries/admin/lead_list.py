@@ -2,10 +2,13 @@
 lead, a search in a narrower view says how many more leads match outside it, and a sales person
 switches themselves out of the round robin (holiday) and back."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.main import ALL_VAR, IS_FACETS_VAR, ORDER_VAR, SEARCH_VAR, ChangeList
 from django.core.exceptions import PermissionDenied
+from django.db.models import DateTimeField, ExpressionWrapper, F, OrderBy, Value
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
@@ -21,12 +24,29 @@ EVERYTHING = {"owner": ALL, "state": ALL}
 NOT_FILTERS = {SEARCH_VAR, ORDER_VAR, ALL_VAR, IS_FACETS_VAR}
 
 
+def _unindexed(item):
+    """The due-time order as an expression no index covers; any other order as it is."""
+    if isinstance(item, OrderBy) and getattr(item.expression, "name", None) == "due_at":
+        shifted = ExpressionWrapper(F("due_at") + Value(timedelta(0)), output_field=DateTimeField())
+        return OrderBy(shifted, descending=item.descending, nulls_first=item.nulls_first, nulls_last=item.nulls_last)
+    return item
+
+
 class LeadChangeList(ChangeList):
     def __init__(self, request, *args, **kwargs):
         self.request = request
         super().__init__(request, *args, **kwargs)
         if self.is_default_view:
             self.search_help_text = "Searches all leads, not only your open ones: name, organisation, email, phone or reference."  # fmt: skip
+
+    def get_ordering(self, request, queryset):
+        ordering = super().get_ordering(request, queryset)
+        if not self.query:
+            return ordering
+        # With a search, PostgreSQL may walk the due-time index in list order hoping to meet the
+        # matches early (190 ms at 500,000 leads, seconds when every match is closed). Sorting by
+        # an expression no index covers makes it find the matches by the trigram indexes first.
+        return [_unindexed(item) for item in ordering]
 
     @cached_property
     def filters_chosen(self):

@@ -87,13 +87,15 @@ class LeadAdmin(PersonalDataMixin, LeadActionsMixin, LeadPageMixin, LeadAddMixin
         "lead_type",
         OverdueFilter,
         DueTodayFilter,
-        ("sector", admin.RelatedOnlyFieldListFilter),
+        "sector",  # every sector: listing only those in use read every lead
         SourceFilter,
         "duplicate_review",
     ]
     list_select_related = ["owner", "sector", "duplicate_of"]
     search_fields = ["reference", "name", "email", "phone", "organisation"]
     ordering = [DUE_ORDER, "-created_at"]
+    # No count of every lead on each page ("N total"): at 500,000 leads it cost 60-110 ms.
+    show_full_result_count = False
     actions = [
         "assign_to_me",
         "assign_to",
