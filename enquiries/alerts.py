@@ -31,7 +31,7 @@ from outbox.services import Email, email_queue_many
 
 from .models import OPEN_STATUSES, Lead
 from .notifications import admin_link
-from .services.common import SALES_MANAGERS_GROUP, active_sellers
+from .services.common import SALES_MANAGERS_GROUP, active_sellers, person_name
 
 User = get_user_model()
 
@@ -58,7 +58,7 @@ def _row(lead):
         "due": uk_datetime(lead.due_at) if lead.due_at else "no due time",
         "phone": lead.phone.as_national if lead.phone else "",
         "link": admin_link(lead),
-        "owner": (lead.owner.get_full_name() or lead.owner.get_username()) if lead.owner else "nobody",
+        "owner": person_name(lead.owner, "nobody"),
     }
 
 
@@ -81,10 +81,6 @@ def _recipient(lead, sellers):
 
 def leads_count(number):
     return f"{number} lead{'' if number == 1 else 's'}"
-
-
-def _greeting_name(user):
-    return (user.get_full_name() or user.get_username()) if user else "sales team"
 
 
 def overdue_alerts_queue(*, now=None):
@@ -115,7 +111,7 @@ def overdue_alerts_queue(*, now=None):
                     to=[address],
                     unique_key=_key("lead_overdue", address, now),
                     placeholders={
-                        "owner": _greeting_name(owner),
+                        "owner": person_name(owner, "sales team"),
                         "for_team": "" if owner else "yes",
                         "count": leads_count(len(batch)),
                         "leads": "\n".join(_line(row, with_owner=owner is None) for row in rows),
@@ -222,7 +218,7 @@ def digests_queue(*, now=None):
                 to=[address],
                 unique_key=f"lead_digest:{'user-' + str(owner.pk) if owner else 'unowned'}:{today.isoformat()}",
                 placeholders={
-                    "owner": _greeting_name(owner),
+                    "owner": person_name(owner, "sales team"),
                     "for_team": "" if owner else "yes",
                     "overdue_count": str(counts["overdue"]),
                     "due_today_count": str(counts["due_today"]),

@@ -140,9 +140,9 @@ def lead_booked(lead, booking, *, won, actor=None):
 
 
 def _owner_name(lead):
-    if not lead.owner:
-        return "nobody yet"
-    return lead.owner.get_full_name() or lead.owner.get_username()
+    from .services import person_name
+
+    return person_name(lead.owner, "nobody yet")
 
 
 def _unsubscribe_headers(subscriber):

@@ -17,6 +17,7 @@ from core.templatetags.uk import uk_datetime
 from courses.models import Course
 
 from .. import services
+from ..services import person_name
 
 CSV_HEADER = [
     "Reference",
@@ -43,10 +44,6 @@ CSV_HEADER = [
 ]
 
 
-def _person(user):
-    return (user.get_full_name() or user.get_username()) if user else ""
-
-
 class _Line:
     """csv.writer's file: hands each written line back instead of keeping it."""
 
@@ -68,7 +65,7 @@ def _csv_row(lead):
         lead.get_lead_type_display(),
         lead.get_status_display(),
         lead.lost_reason,
-        _person(lead.owner),
+        person_name(lead.owner),
         lead.next_action,
         uk_datetime(lead.due_at),
         "Yes" if lead.is_overdue else "",

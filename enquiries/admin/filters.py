@@ -22,10 +22,6 @@ def today_bounds(now=None):
     return start, timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
 
 
-def name(user):
-    return user.get_full_name() or user.get_username()
-
-
 class ExplicitAllFilter(admin.SimpleListFilter):
     """'All' sets the parameter to 'all' rather than removing it."""
 
@@ -43,7 +39,7 @@ class OwnerFilter(ExplicitAllFilter):
     parameter_name = "owner"
 
     def lookups(self, request, model_admin):
-        people = [(str(user.pk), name(user)) for user in services.sales_staff()]
+        people = [(str(user.pk), services.person_name(user)) for user in services.sales_staff()]
         # Leavers and former Sales members still holding open leads: their leads must be found to
         # be handed over.
         holding = Lead.objects.filter(owner=OuterRef("pk"), status__in=OPEN_STATUSES)
@@ -55,7 +51,12 @@ class OwnerFilter(ExplicitAllFilter):
         )
         people += [
             # An active superuser may own leads; anyone else no longer works them.
-            (str(user.pk), name(user) if user.is_active and user.is_superuser else f"{name(user)} (inactive)")
+            (
+                str(user.pk),
+                services.person_name(user)
+                if user.is_active and user.is_superuser
+                else f"{services.person_name(user)} (inactive)",
+            )
             for user in former
         ]
         return [("me", "Me"), ("none", "Unassigned"), *people]

@@ -22,7 +22,7 @@ class LocalDateTimeInput(forms.DateTimeInput):
 
 class SalesUserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, user):
-        return user.get_full_name() or user.get_username()
+        return services.person_name(user)
 
 
 def add_service_errors(form, exc):

@@ -15,13 +15,8 @@ from django.utils.html import format_html
 from core.templatetags.uk import uk_datetime, uk_overdue, uk_when
 
 from .. import services
+from ..services import person_name as person
 from . import forms as admin_forms
-
-
-def person(user):
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def change_url(lead):

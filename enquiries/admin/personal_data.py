@@ -209,8 +209,7 @@ class DataRequestAdmin(RecordAdmin):
 
     @admin.display(description="By", ordering="actor__username")
     def actor_name(self, data_request):
-        actor = data_request.actor
-        return (actor.get_full_name() or actor.get_username()) if actor else "-"
+        return services.person_name(data_request.actor, "-")
 
     @admin.display(description="Records")
     def summary(self, data_request):

@@ -58,7 +58,7 @@ class UserSummarySerializer(serializers.Serializer):
     name = serializers.SerializerMethodField(help_text="Full name, or the username when none is set.")
 
     def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return services.person_name(user)
 
 
 class LeadActivitySerializer(serializers.Serializer):

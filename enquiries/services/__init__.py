@@ -26,6 +26,7 @@ from .common import (
     TRACKING_FIELDS,
     active_sellers,
     is_active_seller,
+    person_name,
     sales_staff,
 )
 from .newsletter import (
@@ -92,6 +93,7 @@ __all__ = [
     "newsletter_unsubscribe",
     "person_erase",
     "person_erase_plan",
+    "person_name",
     "personal_data_export",
     "sales_staff",
     "salesperson_set_taking_leads",

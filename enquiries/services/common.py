@@ -26,6 +26,13 @@ def _activity(lead, kind, text, *, actor=None, outcome="", when=None):
     )
 
 
+def person_name(user, default=""):
+    """How staff are named on pages and in emails: full name, else username; `default` for nobody."""
+    if user is None:
+        return default
+    return user.get_full_name() or user.get_username()
+
+
 def sales_staff():
     """Active users in the Sales group: who can own leads."""
     return get_user_model().objects.filter(is_active=True, groups__name=SALES_GROUP).order_by("first_name", "username")
