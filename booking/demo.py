@@ -165,6 +165,14 @@ BOOKING_SIZES = [3, 2, 4, 1, 2, 5, 1, 3, 2]
 TRAINERS = ["Helen Ward", "Marcus Reid", "Sophie Okafor", "Gareth Lloyd"]
 
 
+def _trainer(name, course):
+    from trainers.models import Trainer
+
+    trainer, _ = Trainer.objects.get_or_create(name=name)
+    trainer.courses.add(course)
+    return trainer
+
+
 def _stable(*parts):
     return zlib.crc32("|".join(str(part) for part in parts).encode())
 
@@ -238,7 +246,7 @@ def load_sessions(*, today=None):
             venue=venue,
             days=days,
             capacity=item["capacity"],
-            trainer=TRAINERS[_stable(item["slug"], item["first"]) % len(TRAINERS)],
+            trainer=_trainer(TRAINERS[_stable(item["slug"], item["first"]) % len(TRAINERS)], course),
             joining_instructions=JOINING["online" if venue.is_online else "in_person"],
         )
         new.append((item, session))

@@ -87,7 +87,13 @@ class CourseSession(models.Model):
     )
     status = models.CharField(max_length=10, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     booking_closes_at = models.DateTimeField(blank=True, help_text="Leave blank for 24 hours before the start.")
-    trainer = models.CharField(max_length=150, blank=True)
+    trainer = models.ForeignKey(
+        "trainers.Trainer", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    # In-house: run for one organisation at its own site, never listed on the public pages or API.
+    # Its delegates register through a private link (booking/links.py) that carries this key.
+    is_in_house = models.BooleanField("in-house", default=False, db_index=True)
+    registration_key = models.CharField(max_length=20, default=new_manage_key, editable=False)
     joining_instructions = models.TextField(blank=True, help_text="Sent to delegates: what to bring, where to go.")
     cancelled_reason = models.CharField(max_length=300, blank=True)
     # Raised each time the dates or venue change, so calendar invites update in place.
@@ -240,6 +246,9 @@ class Booking(models.Model):
     terms_accepted_at = models.DateTimeField()
     terms_version = models.CharField(max_length=20)
     price_per_delegate = models.DecimalField(max_digits=8, decimal_places=2)
+    # A price agreed as a whole (an accepted in-house quote), not per delegate:
+    # [{"description": str, "quantity": "2", "unit_price": "950.00"}]; empty for per-delegate pricing.
+    agreed_lines = models.JSONField(default=list, blank=True)
     cancelled_reason = models.CharField(max_length=300, blank=True)
     # Part of the signed manage link: a new one revokes every link sent before (booking/links.py).
     manage_key = models.CharField(max_length=20, default=new_manage_key, editable=False)

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "booking",
     "enquiries",
     "outbox",
+    "trainers",
 ]
 
 MIDDLEWARE = [
@@ -271,12 +272,27 @@ PROVIDER = {
     "phone": env("PROVIDER_PHONE", default="01473 555 012"),
     "email": env("PROVIDER_EMAIL", default="hello@example.com"),
     "address": env("PROVIDER_ADDRESS", default="Unit 4, Orwell Business Park, Ipswich IP3 9SJ"),
+    # Shown on quotes, invoices and credit notes (a UK VAT invoice must carry it).
+    "vat_number": env("PROVIDER_VAT_NUMBER", default="GB 123 4567 89"),
+    "company_number": env("PROVIDER_COMPANY_NUMBER", default=""),
+    "bank_details": env("PROVIDER_BANK_DETAILS", default="Sort code 00-00-00, account 00000000"),
 }
 VAT_RATE = Decimal(env("VAT_RATE", default="0.20"))
 
 # Booking rules
 BOOKING_CLOSES_BEFORE_START = timedelta(hours=env.int("BOOKING_CLOSES_HOURS", default=24))
 PO_HOLD_DAYS = env.int("PO_HOLD_DAYS", default=7)
+# Cancelling (or removing a delegate) is free until booking closes; after that this share of the
+# price is charged, and a credit note gives back the rest.
+LATE_CANCELLATION_CHARGE_PERCENT = Decimal(env("LATE_CANCELLATION_CHARGE_PERCENT", default="100"))
+
+# Quotes and invoices
+QUOTE_VALID_DAYS = env.int("QUOTE_VALID_DAYS", default=30)
+QUOTE_TERMS_VERSION = env("QUOTE_TERMS_VERSION", default="2026-01")
+INVOICE_DUE_DAYS = env.int("INVOICE_DUE_DAYS", default=30)
+# The accounts package's codes, written into the accounts export (invoicing/exports.py).
+INVOICE_ACCOUNT_CODE = env("INVOICE_ACCOUNT_CODE", default="200")
+INVOICE_TAX_TYPE = env("INVOICE_TAX_TYPE", default="20% (VAT on Income)")
 BOOKING_TERMS_VERSION = env("BOOKING_TERMS_VERSION", default="2026-01")
 # Seats must be earned: a booking made on the site or the public API holds its seats only this
 # long until the booker confirms their email address from a link.

@@ -49,3 +49,23 @@ def mask_private_links(text):
     for function in _MASKS:
         text = function(text)
     return text
+
+
+# Documents attached to emails by reference: {"filename", "mimetype", "document": "invoice:12"}.
+# An app registers a function for its prefix that returns the document's bytes as issued
+# (invoicing/apps.py, quotes/apps.py); the outbox calls it when the email is sent.
+_DOCUMENTS = {}
+
+
+def register_document(prefix, function):
+    _DOCUMENTS[prefix] = function
+    return function
+
+
+def document_content(reference):
+    prefix, _, key = reference.partition(":")
+    return _DOCUMENTS[prefix](key)
+
+
+def document_attachment(reference, filename, mimetype="application/pdf"):
+    return {"filename": filename, "mimetype": mimetype, "document": reference}

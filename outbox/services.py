@@ -28,7 +28,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from . import alerts, backends, rendering
+from . import alerts, backends, registry, rendering
 from .backends import DeliveryUnknown
 from .models import PROBLEM_STATUSES, EmailStatus, OutboundEmail
 
@@ -214,8 +214,14 @@ def _message(row, connection):
         # second invite.
         message.attach(calendar["filename"], calendar["content"].encode("utf-8"), "application/ics")
     for attachment in row.attachments:
-        if attachment is not calendar:
-            message.attach(attachment["filename"], attachment["content"], attachment.get("mimetype"))
+        if attachment is calendar:
+            continue
+        if "document" in attachment:
+            # A stored document (an invoice's PDF, say), fetched when sent, not copied into the row.
+            content = registry.document_content(attachment["document"])
+        else:
+            content = attachment["content"]
+        message.attach(attachment["filename"], content, attachment.get("mimetype"))
     return message
 
 

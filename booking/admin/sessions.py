@@ -140,7 +140,7 @@ class CourseSessionAdmin(admin.ModelAdmin):
     ordering = ["starts_at", "pk"]
     list_filter = ["course", UpcomingFilter, "venue", "status"]
     list_select_related = ["course", "venue"]
-    search_fields = ["course__title", "venue__name", "venue__town", "trainer"]
+    search_fields = ["course__title", "venue__name", "venue__town", "trainer__name"]
     autocomplete_fields = ["venue"]
     inlines = [SessionDayInline, SessionBookingInline]
     actions = ["cancel_sessions", "export_delegates", "promote_waiting_list"]

@@ -21,7 +21,7 @@ from .waitlist import waitlist_promote
 
 @transaction.atomic
 def session_create(
-    *, course, venue, days, capacity, price=None, booking_closes_at=None, trainer="", joining_instructions=""
+    *, course, venue, days, capacity, price=None, booking_closes_at=None, trainer=None, joining_instructions=""
 ):
     """Schedule a session. `days` is a list of (start, end) zone-aware datetimes, one per day."""
     if not days:

@@ -18,6 +18,7 @@ import booking.emails  # noqa: F401  (registers the booking kinds; the app does 
 from outbox import rendering
 from outbox.models import EmailTemplate
 from outbox.registry import KINDS
+from tests.outbox import samples_in_house, samples_invoicing, samples_quotes, samples_trainers
 
 pytestmark = pytest.mark.django_db
 
@@ -120,6 +121,11 @@ OPTIONAL = {
 }
 # `online` only switches wording: a session is in person (no joining link) or online (no venue notes).
 FLAGS = {"online", "for_team", "won"}
+# Each newer room keeps its own samples beside this file, so rooms never edit one dict.
+for _room in (samples_in_house, samples_invoicing, samples_quotes, samples_trainers):
+    SAMPLES.update(_room.SAMPLES)
+    OPTIONAL |= _room.OPTIONAL
+    FLAGS |= _room.FLAGS
 IN_PERSON = {"online": "", "joining_link": ""}
 ONLINE = {"online": "yes", "venue": "Online (virtual classroom)", "venue_notes": ""}
 ALL_KINDS = sorted(KINDS)
