@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "enquiries",
     "outbox",
     "trainers",
+    "quotes",
+    "invoicing",
 ]
 
 MIDDLEWARE = [

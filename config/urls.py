@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("courses.urls")),
     path("", include("booking.urls")),
     path("", include("enquiries.urls")),
+    path("quotes/", include("quotes.urls")),
+    path("invoices/", include("invoicing.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),  # core.admin_site.StaffAdminSite (core/admin_apps.py)

@@ -1,0 +1,4 @@
+"""URLs of the invoicing room."""
+
+app_name = "invoicing"
+urlpatterns = []

@@ -1,0 +1,4 @@
+"""URLs of the quotes room."""
+
+app_name = "quotes"
+urlpatterns = []
