@@ -8,6 +8,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Pango and a font for WeasyPrint, which draws the quote, invoice and credit note PDFs.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
 # Requirements first, so a code change does not reinstall every package.
 COPY requirements.txt .
 RUN pip install -r requirements.txt
