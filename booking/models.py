@@ -285,12 +285,26 @@ class Booking(models.Model):
         # Uses the prefetch cache when the delegates were prefetched.
         return len(self.delegates.all())
 
+    @property
+    def is_in_house(self):
+        """The host booking of an in-house session: a price agreed as a whole, delegates who
+        register themselves from a private link."""
+        return self.session.is_in_house
+
+    def agreed_total(self):
+        """The agreed lines' total excluding VAT, or None when priced per delegate."""
+        if not self.agreed_lines:
+            return None
+        total = sum(Decimal(line["quantity"]) * Decimal(line["unit_price"]) for line in self.agreed_lines)
+        return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
     def totals(self):
-        """Net, VAT and gross for all delegates, in pounds."""
+        """Net, VAT and gross in pounds: the agreed price when there is one, else for all delegates."""
         count = self.delegate_count()
-        net = self.price_per_delegate * count
+        agreed = self.agreed_total()
+        net = agreed if agreed is not None else self.price_per_delegate * count
         vat = (net * settings.VAT_RATE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return {"delegates": count, "net": net, "vat": vat, "gross": net + vat}
+        return {"delegates": count, "net": net, "vat": vat, "gross": net + vat, "agreed": agreed is not None}
 
 
 class Delegate(models.Model):

@@ -6,12 +6,20 @@ the delegates on seat-holding bookings inside the same transaction, so simultane
 PostgreSQL queue up behind one another instead of overselling.
 
 One module a job: seats.py (what every rule shares), sessions.py, bookings.py, changes.py
-(delegates), confirmation.py (seats must be earned), waitlist.py (promotion and lapsed holds).
+(delegates), confirmation.py (seats must be earned), waitlist.py (promotion and lapsed holds),
+in_house.py (a course at the client's site, its host booking and self-registration).
 """
 
 from .bookings import booking_add_po, booking_cancel, booking_create, booking_new_manage_link
 from .changes import booking_add_delegates, booking_remove_delegate, booking_substitute_delegate
 from .confirmation import booking_confirm_email, unconfirmed_bookings_release
+from .in_house import (
+    CourseFull,
+    RegistrationClosed,
+    host_booking,
+    in_house_register,
+    in_house_session_create,
+)
 from .seats import (
     BookingError,
     BookingNotChangeable,
@@ -35,8 +43,10 @@ from .waitlist import po_holds_release_expired, waitlist_promote
 __all__ = [
     "BookingError",
     "BookingNotChangeable",
+    "CourseFull",
     "DelegateData",
     "InsufficientSeats",
+    "RegistrationClosed",
     "SessionNotBookable",
     "UnconfirmedLimit",
     "booking_add_delegates",
@@ -47,6 +57,9 @@ __all__ = [
     "booking_new_manage_link",
     "booking_remove_delegate",
     "booking_substitute_delegate",
+    "host_booking",
+    "in_house_register",
+    "in_house_session_create",
     "po_holds_release_expired",
     "seats_remaining",
     "seats_taken",
