@@ -6,6 +6,8 @@ from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
+from trainers.services import trainer_check_free, trainer_lock
+
 from .. import notifications
 from ..emails import dates_text, session_days
 from ..models import (
@@ -21,12 +23,27 @@ from .waitlist import waitlist_promote
 
 @transaction.atomic
 def session_create(
-    *, course, venue, days, capacity, price=None, booking_closes_at=None, trainer=None, joining_instructions=""
+    *,
+    course,
+    venue,
+    days,
+    capacity,
+    price=None,
+    booking_closes_at=None,
+    trainer=None,
+    joining_instructions="",
+    is_in_house=False,
 ):
-    """Schedule a session. `days` is a list of (start, end) zone-aware datetimes, one per day."""
+    """Schedule a session. `days` is a list of (start, end) zone-aware datetimes, one per day.
+
+    With a trainer, the trainer is locked and checked free on those days (trainers/services.py)
+    before anything is saved."""
     if not days:
         raise ValidationError({"days": "A session needs at least one day."})
     days = sorted(days)
+    if trainer is not None:
+        trainer = trainer_lock(trainer)
+        trainer_check_free(trainer=trainer, days=days, course=course)
     session = CourseSession(
         course=course,
         venue=venue,
@@ -37,6 +54,7 @@ def session_create(
         booking_closes_at=booking_closes_at,
         trainer=trainer,
         joining_instructions=joining_instructions,
+        is_in_house=is_in_house,
     )
     if session.price is None:
         session.price = course.price
