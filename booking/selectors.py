@@ -19,10 +19,16 @@ def session_list(*, with_counts=True):
     return sessions
 
 
+def session_list_public():
+    """Sessions the public may see and book: of published courses, never in-house ones (those
+    are for one organisation, reached only by its private registration link)."""
+    return session_list().filter(course__is_published=True, is_in_house=False)
+
+
 def session_list_upcoming(*, course=None, sector=None, date_from=None, date_to=None, available=None, now=None):
-    """Sessions not yet started, soonest first. `course` and `sector` are slugs; dates are dates."""
+    """Public sessions not yet started, soonest first. `course` and `sector` are slugs; dates are dates."""
     now = now or timezone.now()
-    sessions = session_list().filter(starts_at__gt=now, course__is_published=True)
+    sessions = session_list_public().filter(starts_at__gt=now)
     if course:
         sessions = sessions.filter(course__slug=course)
     if sector:

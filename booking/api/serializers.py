@@ -104,7 +104,7 @@ class WholeNumberPrimaryKeyField(serializers.PrimaryKeyRelatedField):
 
 class BookingCreateSerializer(StrictSerializer):
     session = WholeNumberPrimaryKeyField(
-        queryset=CourseSession.objects.filter(course__is_published=True),
+        queryset=CourseSession.objects.filter(course__is_published=True, is_in_house=False),
         help_text="The session id, from /api/v1/sessions/.",
         error_messages={
             "does_not_exist": "There is no session with id {pk_value}.",

@@ -104,7 +104,8 @@ SessionFilter.base_filters = {
     ),
     retrieve=extend_schema(
         summary="A session",
-        description="Any session of a published course, past and cancelled ones included (bookable is then false).",
+        description="Any public session of a published course, past and cancelled ones included (bookable is then "
+        "false). In-house sessions, run for one organisation, are not public: 404.",
         responses={200: SessionSerializer, 404: ApiErrorSerializer},
     ),
 )
@@ -115,7 +116,7 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         if self.action == "list":
             return selectors.session_list_upcoming()
-        return selectors.session_list().filter(course__is_published=True)
+        return selectors.session_list_public()
 
     def filter_queryset(self, queryset):
         # The filters narrow the list; a session stays retrievable by its id whatever the query string.

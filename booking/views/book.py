@@ -22,7 +22,7 @@ DRAFT_KEY = "booking-draft-{}"
 
 
 def _session_or_404(session_id):
-    session = selectors.session_list().filter(pk=session_id, course__is_published=True).first()
+    session = selectors.session_list_public().filter(pk=session_id).first()
     if session is None:
         raise Http404("No such session")
     return session
