@@ -132,7 +132,9 @@ def session_assign_trainer(*, session, trainer, actor="staff"):
     under the trainer's lock; a refusal is a ValidationError on "trainer" and changes nothing."""
     if trainer is not None:
         trainer = trainer_lock(trainer)
-    session = CourseSession.objects.select_for_update().select_related("course", "venue").get(pk=session.pk)
+    # The session's row only: a plain FOR UPDATE would lock its course's and venue's rows too,
+    # and queue up every assignment to any session of the same course.
+    session = CourseSession.objects.select_for_update(of=("self",)).select_related("course", "venue").get(pk=session.pk)
     if trainer is not None:
         if session.is_cancelled:
             raise ValidationError({"trainer": "This session is cancelled: it needs no trainer."})
