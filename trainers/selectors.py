@@ -12,7 +12,10 @@ def trainer_list(*, now=None):
     """Trainers with `next_day_at`: the start of their next day on a non-cancelled session (or None)."""
     now = now or timezone.now()
     upcoming = Q(sessions__days__ends_at__gt=now) & ~Q(sessions__status=SessionStatus.CANCELLED)
-    return Trainer.objects.annotate(next_day_at=Min("sessions__days__starts_at", filter=upcoming))
+    # Ordered here: an aggregate drops Meta.ordering.
+    return Trainer.objects.annotate(next_day_at=Min("sessions__days__starts_at", filter=upcoming)).order_by(
+        "name", "pk"
+    )
 
 
 def trainer_upcoming_days(trainer, *, now=None):

@@ -1,4 +1,9 @@
-"""The session admin: its inlines, filter and form, and the cancel, CSV sign-in sheet and promote actions."""
+"""The session admin: its inlines, filter and form, and the cancel, CSV sign-in sheet and promote actions.
+
+The trainer is checked free (trainers/services.py) when the days are validated, under the
+trainer's lock and before anything is saved, because only then are the new days, the new
+venue and the new trainer all known; the admin then saves the trainer through
+session_assign_trainer once the days are in."""
 
 import csv
 
@@ -15,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from core.admin import ReadOnlyTabularInline
+from trainers.services import session_assign_trainer, trainer_check_free, trainer_lock
 
 from .. import notifications, selectors, services
 from ..models import SEAT_HOLDING, Booking, BookingStatus, CourseSession, SessionDay, SessionStatus
@@ -67,6 +73,30 @@ class SessionDayFormSet(BaseInlineFormSet):
                 f"Booking closes at {uk_datetime(closes)}, after the first day starts. "
                 "Change the closing time, or clear it for 24 hours before the start."
             )
+        self.check_trainer(spans)
+
+    def check_trainer(self, spans):
+        """A new trainer, new days or a new venue: the trainer must be free on every day. The
+        lock is held until the admin's transaction ends, after the save."""
+        session = self.instance
+        if not session.trainer_id or session.is_cancelled:
+            return
+        if session.pk and not self.has_changed():
+            before = CourseSession.objects.filter(pk=session.pk).values_list("trainer_id", "venue_id").first()
+            if before == (session.trainer_id, session.venue_id):
+                return
+        try:
+            trainer_check_free(
+                trainer=trainer_lock(session.trainer),
+                days=spans,
+                course=session.course if session.course_id else None,
+                exclude_session=session,
+            )
+        except ValidationError as exc:
+            # Shown beside the trainer too (CourseSessionAdmin.render_change_form).
+            session._trainer_errors = exc.message_dict["trainer"]
+            raise ValidationError(exc.message_dict["trainer"]) from None
+        session._trainer_checked = True
 
 
 class SessionDayInline(admin.TabularInline):
@@ -129,6 +159,8 @@ class CourseSessionAdmin(admin.ModelAdmin):
         "course",
         "start",
         "place",
+        "trainer",
+        "is_in_house",
         "status",
         "capacity",
         "seats_booked",
@@ -138,10 +170,10 @@ class CourseSessionAdmin(admin.ModelAdmin):
     ]
     list_display_links = ["course", "start"]
     ordering = ["starts_at", "pk"]
-    list_filter = ["course", UpcomingFilter, "venue", "status"]
-    list_select_related = ["course", "venue"]
+    list_filter = ["course", UpcomingFilter, "venue", "is_in_house", "status", "trainer"]
+    list_select_related = ["course", "venue", "trainer"]
     search_fields = ["course__title", "venue__name", "venue__town", "trainer__name"]
-    autocomplete_fields = ["venue"]
+    autocomplete_fields = ["venue", "trainer"]
     inlines = [SessionDayInline, SessionBookingInline]
     actions = ["cancel_sessions", "export_delegates", "promote_waiting_list"]
 
@@ -169,19 +201,29 @@ class CourseSessionAdmin(admin.ModelAdmin):
         if obj is None:
             return []
         # The course is fixed once the session exists: its bookings were made for that course.
-        return ["course", "dates", "seats", "status", "cancelled_reason"]
+        fixed = ["course", "dates", "seats", "status", "cancelled_reason"]
+        # A cancelled session holds no trainer's day: there is nothing to assign.
+        return [*fixed, "trainer"] if obj.is_cancelled else fixed
 
     def get_inlines(self, request, obj):
         return [SessionDayInline] if obj is None else self.inlines
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        for message in getattr(form.instance, "_trainer_errors", []):
+            form.add_error("trainer", message)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request, obj, form, change):
+        # The trainer is saved by session_assign_trainer in save_related, once the days are in.
         if not change:
+            obj.trainer = None
             super().save_model(request, obj, form, change)
             return
         # What delegates' calendars depend on, before this edit (compared after the days are saved).
         obj._previous_schedule = services.session_schedule(CourseSession.objects.get(pk=obj.pk))
         new_capacity = obj.capacity
-        fields = [name for name in model_fields_changed(form) if name != "capacity"]
+        fields = [name for name in model_fields_changed(form) if name not in ("capacity", "trainer")]
         obj.save(update_fields=[*fields, "starts_at", "ends_at", "booking_closes_at", "updated_at"])
         if "capacity" in form.changed_data:
             waiting_before = obj.bookings.filter(status=BookingStatus.WAITLISTED).count()
@@ -199,6 +241,13 @@ class CourseSessionAdmin(admin.ModelAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         services.session_sync_span(form.instance)
+        if "trainer" in form.changed_data or getattr(form.instance, "_trainer_checked", False):
+            # Checked already under the trainer's lock (SessionDayFormSet); the service checks
+            # again against the days now saved, in the same transaction.
+            session = session_assign_trainer(
+                session=form.instance, trainer=form.cleaned_data.get("trainer"), actor=staff_actor(request)
+            )
+            form.instance.trainer = session.trainer
         previous = getattr(form.instance, "_previous_schedule", None)
         if previous and services.session_schedule_changed(
             session=form.instance, previous=previous, actor=staff_actor(request)

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from booking.models import Booking, BookingEvent, BookingStatus, CourseSession, SessionStatus
 from tests.factories import CourseFactory, VenueFactory, london, make_booking, make_session
+from trainers.models import Trainer
 
 pytestmark = pytest.mark.django_db
 
@@ -392,27 +393,31 @@ def test_promote_action_promotes_the_waiting_list(admin_client, session):
 
 def test_capacity_below_seats_taken_is_a_form_error_and_changes_nothing(admin_client, session):
     make_booking(session, count=4)
+    someone = Trainer.objects.create(name="Someone Else")
+    someone.courses.add(session.course)
     data = form_data(admin_client, session_url(session))
-    data.update({"capacity": "3", "trainer": "Someone Else"})
+    data.update({"capacity": "3", "trainer": str(someone.pk)})
     response = admin_client.post(session_url(session), data)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["capacity"] == [
         "4 seats are already booked; the capacity cannot go below that."
     ]
     session.refresh_from_db()
-    assert (session.capacity, session.trainer) == (6, "")
+    assert (session.capacity, session.trainer) == (6, None)
 
 
 def test_raising_capacity_goes_through_the_service_and_promotes(admin_client, session):
     make_booking(session, count=6)
     waiting = make_booking(session, count=2, join_waitlist=True)
+    helen = Trainer.objects.create(name="Helen Ward")
+    helen.courses.add(session.course)
     data = form_data(admin_client, session_url(session))
-    data.update({"capacity": "8", "trainer": "Helen Ward"})
+    data.update({"capacity": "8", "trainer": str(helen.pk)})
     response = admin_client.post(session_url(session), data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     session.refresh_from_db()
     waiting.refresh_from_db()
-    assert (session.capacity, session.trainer) == (8, "Helen Ward")
+    assert (session.capacity, session.trainer) == (8, helen)
     assert waiting.status == BookingStatus.CONFIRMED
     assert waiting.events.get(kind=BookingEvent.Kind.PROMOTED).actor == "staff:admin"
 
