@@ -5,10 +5,12 @@ from rest_framework.routers import DefaultRouter
 from booking.api import BookingViewSet, SessionViewSet
 from courses.api import CourseViewSet, SectorViewSet
 from enquiries.api import CallbackViewSet, EnquiryViewSet, LeadViewSet, NewsletterViewSet
+from trainers.api import SessionTrainerViewSet
 
 router = DefaultRouter()
 router.register("sectors", SectorViewSet, basename="sector")
 router.register("courses", CourseViewSet, basename="course")
+router.register("sessions", SessionTrainerViewSet, basename="session-trainer")  # first, so the root links the list
 router.register("sessions", SessionViewSet, basename="session")
 router.register("bookings", BookingViewSet, basename="booking")
 router.register("enquiries", EnquiryViewSet, basename="enquiry")
