@@ -125,6 +125,9 @@ def record(booking, kind, description, *, actor, **data):
         description = description[:497] + "..."
     event = BookingEvent.objects.create(booking=booking, kind=kind, description=description, actor=actor, data=data)
     notifications.booking_event(event)
+    from invoicing.services import invoicing_on_booking_event  # here, not at the top: invoicing imports booking
+
+    invoicing_on_booking_event(event)
     return event
 
 
