@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Round
 from django.utils import timezone
 
 from .models import Invoice
@@ -31,7 +31,7 @@ def invoice_list():
         Invoice.objects.filter(credits=OuterRef("pk"))
         .order_by()
         .values("credits")
-        .annotate(total=Sum("gross"))
+        .annotate(total=Round(Sum("gross"), 2))  # SQLite sums in floating point
         .values("total")
     )
     money = DecimalField(max_digits=10, decimal_places=2)

@@ -205,7 +205,8 @@ def invoice_issue(*, booking, lines=None, reason, event=None):
 def credited(invoice):
     """What the invoice's credit notes add up to: {"net", "vat", "gross"}."""
     sums = invoice.credit_notes.aggregate(net=Sum("net"), vat=Sum("vat"), gross=Sum("gross"))
-    return {key: value or ZERO for key, value in sums.items()}
+    # money(): SQLite sums decimals in floating point.
+    return {key: money(value or ZERO) for key, value in sums.items()}
 
 
 def remaining(invoice):
