@@ -1,0 +1,48 @@
+"""The "Sales" group builds, sends and re-issues quotes: it may view, add and change quotes, their
+lines and proposed dates (deleting a quote is not theirs: a sent one is a record)."""
+
+from django.db import migrations
+
+PERMISSIONS = [
+    "view_quote", "add_quote", "change_quote",
+    "view_quoteline", "add_quoteline", "change_quoteline", "delete_quoteline",
+    "view_proposeddate", "add_proposeddate", "change_proposeddate", "delete_proposeddate",
+]  # fmt: skip
+
+
+def grant(apps, schema_editor):
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally made after all migrations; make them now so the group can have them.
+    app_config = apps.get_app_config("quotes")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group, _ = Group.objects.get_or_create(name="Sales")
+    found = list(Permission.objects.filter(content_type__app_label="quotes", codename__in=PERMISSIONS))
+    missing = set(PERMISSIONS) - {p.codename for p in found}
+    if missing:
+        raise RuntimeError(f"Permissions not found for the Sales group: {sorted(missing)}")
+    group.permissions.add(*found)
+
+
+def revoke(apps, schema_editor):
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    group = Group.objects.filter(name="Sales").first()
+    if group:
+        group.permissions.remove(*Permission.objects.filter(content_type__app_label="quotes", codename__in=PERMISSIONS))
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("quotes", "0001_initial"),
+        ("enquiries", "0002_sales_group"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+    ]
+
+    operations = [migrations.RunPython(grant, revoke)]
