@@ -1,4 +1,5 @@
-"""Demo venues, upcoming sessions and bookings, loaded by `manage.py load_demo` after the catalogue.
+"""Demo trainers, venues, upcoming sessions (each with a trainer free on its days) and bookings,
+loaded by `manage.py load_demo` after the catalogue.
 
 Sessions follow a fixed rota pinned to calendar weeks ("De-escalation Skills in Ipswich on
 Wednesdays of every other week"), not to the day of loading, so whenever it runs the rota gives
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from core import business_hours
 from courses.models import Course
+from trainers.demo import free_trainer, load_trainers
 
 from . import services
 from .models import BookingStatus, CourseSession, OrganisationType, Venue
@@ -162,15 +164,6 @@ LAST_NAMES = [
 # Ofcom's numbers reserved for drama: they ring nobody.
 PHONES = ["020 7946 0{:03d}", "0161 496 0{:03d}", "0113 496 0{:03d}", "0117 496 0{:03d}"]
 BOOKING_SIZES = [3, 2, 4, 1, 2, 5, 1, 3, 2]
-TRAINERS = ["Helen Ward", "Marcus Reid", "Sophie Okafor", "Gareth Lloyd"]
-
-
-def _trainer(name, course):
-    from trainers.models import Trainer
-
-    trainer, _ = Trainer.objects.get_or_create(name=name)
-    trainer.courses.add(course)
-    return trainer
 
 
 def _stable(*parts):
@@ -225,8 +218,13 @@ def load_venues():
 
 @transaction.atomic
 def load_sessions(*, today=None):
-    """Create the missing demo venues, sessions and bookings; returns counts of rows created."""
+    """Create the missing demo trainers, venues, sessions and bookings; returns counts of the venues,
+    sessions and bookings created.
+
+    Each new session gets a trainer free on its days (trainers/services.py), or none if no
+    trainer for the course is free."""
     today = today or timezone.localdate()
+    load_trainers(today=today)
     venues, venues_created = load_venues()
     courses = {course.slug: course for course in Course.objects.prefetch_related("sectors")}
     existing = {
@@ -246,7 +244,7 @@ def load_sessions(*, today=None):
             venue=venue,
             days=days,
             capacity=item["capacity"],
-            trainer=_trainer(TRAINERS[_stable(item["slug"], item["first"]) % len(TRAINERS)], course),
+            trainer=free_trainer(course=course, days=days),
             joining_instructions=JOINING["online" if venue.is_online else "in_person"],
         )
         new.append((item, session))
