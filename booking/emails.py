@@ -4,6 +4,8 @@ The wording lives in templates/emails/<kind>/ (subject.txt, body.txt, body.html)
 administrator has written their own, in the admin (outbox.EmailTemplate).
 """
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -11,7 +13,7 @@ from django.utils import timezone
 from core.templatetags.uk import gbp, uk_date, uk_datetime, uk_span, vat_percent
 from outbox import registry
 
-from .links import manage_url, mask_tokens
+from .links import manage_url, mask_tokens, registration_url
 from .models import BookingStatus, SessionStatus
 
 BOOKING = {
@@ -27,6 +29,8 @@ BOOKING = {
     "booker_name": "The booker's name",
     "total_line": "The booking's current total: delegates, price, VAT and total including VAT",
     "new_link_url": "The page where the booker can ask for a new manage link",
+    "in_house": "'yes' for an in-house course (run for one organisation at its own site; its staff register "
+    "themselves from a private link), empty otherwise",
 }
 DELEGATE = {
     "delegate_name": "The delegate's name",
@@ -58,6 +62,13 @@ CALENDAR_DAY = {
 FURTHER_DAYS = {
     "further_days": "For a course of more than one day: which day this email's invite is for, and that each "
     "further day comes in an email of its own (empty for a one-day course)",
+}
+IN_HOUSE = {
+    "trainer": "The trainer's name, or 'to be confirmed'",
+    "capacity": "How many places the course has",
+    "agreed_price": "The agreed price, one line each: description, quantity × unit price = amount",
+    "registration_link": "The private registration link the coordinator shares with their staff",
+    "register_closes": "When registration closes (booking close), for example Mon 2 March 2026, 09:30",
 }
 CHANGE = {
     "what_changed": "What changed, in a sentence: the dates, the venue or both",
@@ -158,6 +169,28 @@ KINDS = {
         "Places released: no purchase order (booker)",
         {**BOOKING, **OTHER_DATES, "delegates": MONEY["delegates"]},
     ),
+    # In-house: the coordinator (the host booking's booker) instead of the public confirmation.
+    "in_house_confirmation": (
+        "In-house course booked: the registration link to share and the private register link (booker)",
+        {
+            **BOOKING,
+            **IN_HOUSE,
+            **MANAGE,
+            **{name: MONEY[name] for name in ("total_net", "vat", "vat_rate", "total_gross", "po_line", "status_line")},
+        },
+    ),
+    "in_house_register_changed": (
+        "In-house course: people removed or substituted on the register (booker)",
+        {
+            **BOOKING,
+            "capacity": IN_HOUSE["capacity"],
+            "registration_link": IN_HOUSE["registration_link"],
+            "delegates": "The people registered, one a line",
+            "delegate_count": "How many people are registered",
+            "places_left": "How many places are left, for example '3 places left' or 'No places left'",
+            "change": "What changed, one line each",
+        },
+    ),
 }
 
 for _name, (_label, _placeholders) in KINDS.items():
@@ -203,10 +236,17 @@ def session_days(session):
 def total_line(booking, totals=None):
     """The booking's current total as one line, for every email to the booker."""
     totals = totals or booking.totals()
-    sum_text = (
-        f"{totals['delegates']} delegate{'s' if totals['delegates'] != 1 else ''} × {gbp(booking.price_per_delegate)}"
-        f" = {gbp(totals['net'])} + VAT {gbp(totals['vat'])} = {gbp(totals['gross'])} including VAT"
-    )
+    if booking.agreed_lines:
+        # A price agreed as a whole (in-house): it does not change with the number of delegates.
+        sum_text = (
+            f"agreed price {gbp(totals['net'])} + VAT {gbp(totals['vat'])} = {gbp(totals['gross'])} including VAT"
+        )
+    else:
+        sum_text = (
+            f"{totals['delegates']} delegate{'s' if totals['delegates'] != 1 else ''} × "
+            f"{gbp(booking.price_per_delegate)} = {gbp(totals['net'])} + VAT {gbp(totals['vat'])} = "
+            f"{gbp(totals['gross'])} including VAT"
+        )
     if booking.status == BookingStatus.CANCELLED:
         return "Nothing to pay: this booking is cancelled."
     if booking.status == BookingStatus.WAITLISTED:
@@ -214,13 +254,26 @@ def total_line(booking, totals=None):
     return f"Total: {sum_text}."
 
 
+def po_due(booking):
+    """When the booker is asked to send the PO by: a public booking's hold deadline. An in-house
+    booking holds nothing for want of its PO (nobody else could take the places), so it has no
+    deadline; it is asked for by the date the same rule gives from when it was booked, and chased
+    to it (booking/reminders.py), but nothing is released then."""
+    if booking.po_deadline or booking.status != BookingStatus.AWAITING_PO or not booking.session.is_in_house:
+        return booking.po_deadline
+    from .services.seats import po_deadline  # the services send emails: imported when needed
+
+    return po_deadline(booking.session, booking.created_at)
+
+
 def booking_placeholders(booking):
     session = booking.session
     totals = booking.totals()
+    due = po_due(booking)
     if booking.purchase_order:
         po_line = f"Purchase order: {booking.purchase_order}"
-    elif booking.po_deadline:
-        po_line = f"PO to follow: please add your purchase order number by {uk_datetime(booking.po_deadline)}"
+    elif due:
+        po_line = f"PO to follow: please add your purchase order number by {uk_datetime(due)}"
     else:
         po_line = "PO to follow"
     status_line = {
@@ -230,6 +283,8 @@ def booking_placeholders(booking):
         BookingStatus.WAITLISTED: "You are on the waiting list: no places are held yet.",
         BookingStatus.CANCELLED: "This booking is cancelled.",
     }[booking.status]
+    if session.is_in_house and booking.status == BookingStatus.AWAITING_PO:
+        status_line = "Your course is booked. We are waiting for your purchase order number, so that we can invoice."
     delegates = list(booking.delegates.all())
     return {
         "reference": booking.reference,
@@ -254,9 +309,52 @@ def booking_placeholders(booking):
         "po_line": po_line,
         "status_line": status_line,
         "cancellation_terms": cancellation_terms(session),
-        "po_deadline": uk_datetime(booking.po_deadline) if booking.po_deadline else "",
+        "po_deadline": uk_datetime(due) if due else "",
         "joining_instructions": session.joining_instructions,
         "joining_link": session.venue.joining_link if session.venue.is_online else "",
+        "in_house": "yes" if session.is_in_house else "",
+    }
+
+
+def agreed_lines_display(booking):
+    """The agreed price's lines with their amounts: [{"description", "quantity", "unit_price", "amount"}]."""
+    rows = []
+    for line in booking.agreed_lines:
+        quantity, unit_price = Decimal(line["quantity"]), Decimal(line["unit_price"])
+        amount = (quantity * unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        rows.append(
+            {
+                "description": line["description"],
+                "quantity": quantity.normalize(),
+                "unit_price": unit_price,
+                "amount": amount,
+            }
+        )
+    return rows
+
+
+def agreed_price_text(booking):
+    """The agreed lines, one a line: "Trainer's day rate: 2 × £950.00 = £1,900.00"."""
+    return "\n".join(
+        f"{row['description']}: {row['quantity']:f} × {gbp(row['unit_price'])} = {gbp(row['amount'])}"
+        for row in agreed_lines_display(booking)
+    )
+
+
+def places_left_text(count):
+    return f"{count} place{'s' if count != 1 else ''} left" if count > 0 else "No places left"
+
+
+def in_house_placeholders(booking):
+    """What only the in-house coordinator's emails show: the trainer, the places, the agreed
+    price and the private registration link to share."""
+    session = booking.session
+    return {
+        "trainer": session.trainer.name if session.trainer_id else "to be confirmed",
+        "capacity": str(session.capacity),
+        "agreed_price": agreed_price_text(booking),
+        "registration_link": registration_url(session),
+        "register_closes": uk_datetime(session.booking_closes_at),
     }
 
 
@@ -265,6 +363,9 @@ def other_dates_placeholders(session, *, limit=5):
     a place away (course cancelled, places released)."""
     from .selectors import session_list_upcoming
 
+    if session.is_in_house:
+        # An in-house course is agreed with one organisation: no public dates to offer instead.
+        return {"course_link": settings.SITE_URL + session.course.get_absolute_url(), "other_dates": ""}
     others = (
         session_list_upcoming(course=session.course.slug)
         .filter(status=SessionStatus.SCHEDULED, booking_closes_at__gt=timezone.now())

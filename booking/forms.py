@@ -293,3 +293,45 @@ class NewLinkForm(forms.Form):
 
     def clean_reference(self):
         return "".join(self.cleaned_data["reference"].split()).upper()
+
+
+class RegistrationForm(ErrorSummaryMixin, forms.ModelForm):
+    """One person registering themselves for an in-house course, from its private link."""
+
+    class Meta:
+        model = Delegate
+        fields = ["name", "email", "job_role", "adjustments"]
+        labels = {
+            "name": "Your full name",
+            "email": "Your email address",
+            "job_role": "Your job role (optional)",
+            "adjustments": "Access needs or reasonable adjustments (optional)",
+        }
+        help_texts = {
+            "name": "As it should appear on your certificate.",
+            "email": "We send your joining instructions and a calendar invite here.",
+            "adjustments": "Anything that would help you take part fully, for example for access, hearing, sight or "
+            "a health condition.",
+        }
+        widgets = {
+            "name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "email": forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+            "job_role": forms.TextInput(attrs={"autocomplete": "organization-title"}),
+            "adjustments": forms.Textarea(attrs={"rows": 3}),
+        }
+        error_messages = {
+            "name": {"required": "Enter your full name", "max_length": "Your name must be 150 characters or fewer"},
+            "email": {"required": "Enter your email address", "invalid": EMAIL_FORMAT},
+            "job_role": {"max_length": "Your job role must be 150 characters or fewer"},
+            "adjustments": {"max_length": "Access needs must be 1,000 characters or fewer"},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def _post_clean(self):
+        # The delegate is made by the service (booking.services.in_house_register).
+        pass

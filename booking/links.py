@@ -1,5 +1,6 @@
 """The booker's manage link: signed, unguessable, only good until the session ends, and revoked
-when a new one is sent (the booking's manage_key is part of it)."""
+when a new one is sent (the booking's manage_key is part of it). Also the private registration
+link of an in-house session (the session's registration_key is part of it)."""
 
 import re
 
@@ -9,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from .models import Booking
+from .models import Booking, CourseSession
 
 SALT = "booking.manage"
 
@@ -73,11 +74,43 @@ def booking_from_token(token, queryset=None):
     return booking
 
 
-# A manage or confirm link in the text of an email: /bookings/<token>/ or /bookings/confirm/<token>/.
+REGISTER_SALT = "booking.register"
+
+
+def registration_token(session):
+    """For an in-house session's private registration link, which the coordinator shares with
+    their staff. A new registration_key on the session revokes every link given out before."""
+    return signing.Signer(salt=REGISTER_SALT).sign(f"{session.pk}.{session.registration_key}")
+
+
+def registration_url(session):
+    return settings.SITE_URL + reverse("booking:register", args=[registration_token(session)])
+
+
+def session_from_registration_token(token, queryset=None):
+    """The in-house session a registration link names, or None for a bad, tampered or revoked
+    token. The page itself says when registration has closed."""
+    try:
+        pk, _, key = signing.Signer(salt=REGISTER_SALT).unsign(token).partition(".")
+    except signing.BadSignature:
+        return None
+    if not (pk.isascii() and pk.isdigit()) or not key:
+        return None
+    queryset = queryset if queryset is not None else CourseSession.objects.all()
+    session = queryset.filter(pk=int(pk), is_in_house=True).first()
+    if session is None or not constant_time_compare(key, session.registration_key):
+        return None
+    return session
+
+
+# A manage or confirm link in the text of an email: /bookings/<token>/ or /bookings/confirm/<token>/;
+# and an in-house registration link, /register/<token>/.
 _TOKEN_IN_URL = re.compile(r"(/bookings/(?:confirm/)?)([A-Z0-9]{6,12}\.[\w-]+:[\w-]+)(/)")
+_REGISTER_TOKEN_IN_URL = re.compile(r"(/register/)([0-9]+\.[\w-]+:[\w-]+)(/)")
 
 
 def mask_tokens(text):
-    """The text with every manage or confirm token replaced, for staff who may read emails but
-    not act as the booker (Sales)."""
-    return _TOKEN_IN_URL.sub(r"\1[private link hidden]\3", text or "")
+    """The text with every manage, confirm or registration token replaced, for staff who may
+    read emails but not act as the booker (Sales)."""
+    text = _TOKEN_IN_URL.sub(r"\1[private link hidden]\3", text or "")
+    return _REGISTER_TOKEN_IN_URL.sub(r"\1[private link hidden]\3", text)

@@ -19,7 +19,9 @@ from .calendar import PendingInvite, number_invites, session_spans
 from .emails import (
     booking_placeholders,
     further_days_text,
+    in_house_placeholders,
     other_dates_placeholders,
+    places_left_text,
     reply_to,
 )
 from .links import confirm_url
@@ -213,6 +215,38 @@ def _change_placeholders(data):
     }
 
 
+# Who registered themselves from an in-house course's private link (booking.services.in_house):
+# their coordinator sees the register on the manage page rather than an email per person.
+SELF_REGISTRATION_ACTOR = "delegate"
+
+
+def _delegates_changed(out, event):
+    """The booker's notice of a change to the delegates: an in-house coordinator's register
+    (no prices per delegate, nothing for a self-registration), else the public change notice."""
+    booking = event.booking
+    if not booking.session.is_in_house:
+        out.to_booker("booking_changed", change=_change_text(event), delegates_note=_delegates_note(booking))
+    elif not str(event.actor).startswith(SELF_REGISTRATION_ACTOR):
+        taken = len(booking.delegates.all()) if booking.holds_seats else 0
+        out.to_booker(
+            "in_house_register_changed",
+            change=_change_text(event),
+            capacity=str(booking.session.capacity),
+            places_left=places_left_text(max(booking.session.capacity - taken, 0)),
+            registration_link=in_house_placeholders(booking)["registration_link"],
+        )
+
+
+def _confirmation(out, booking):
+    """The booker's confirmation: an in-house coordinator's carries both the link to share and
+    their own private register link, so it replaces the confirmation and the manage link email."""
+    if booking.session.is_in_house:
+        out.to_booker("in_house_confirmation", **in_house_placeholders(booking))
+        return True
+    out.to_booker("booking_confirmation")
+    return False
+
+
 def emails_for_event(event):
     K = BookingEvent.Kind
     out = _Builder(event)
@@ -228,8 +262,8 @@ def emails_for_event(event):
         return out.emails
 
     if event.kind == K.CREATED or (event.kind == K.EMAIL_CONFIRMED and booking.holds_seats):
-        out.to_booker("booking_confirmation")
-        out.to_booker("booking_manage_link")
+        if not _confirmation(out, booking):
+            out.to_booker("booking_manage_link")
         out.to_delegates("joining_instructions", method="REQUEST")
     elif event.kind in (K.WAITLISTED, K.EMAIL_CONFIRMED):
         out.to_booker("waitlist_joined")
@@ -238,25 +272,25 @@ def emails_for_event(event):
         out.to_booker("waitlist_promoted")
         out.to_delegates("joining_instructions", method="REQUEST")
     elif event.kind == K.PO_ADDED:
-        out.to_booker("booking_confirmation")
+        _confirmation(out, booking)
     elif event.kind == K.LINK_REISSUED:
         out.to_booker("booking_manage_link")
     elif event.kind == K.PO_EXPIRED:
         out.to_booker("po_released", **_other_dates(booking.session))
         out.to_delegates("delegate_cancelled", method="CANCEL")
     elif event.kind == K.DELEGATE_ADDED:
-        out.to_booker("booking_changed", change=_change_text(event), delegates_note=_delegates_note(booking))
+        _delegates_changed(out, event)
         if booking.holds_seats:
             added = {email.lower() for email in data.get("emails", [data.get("email", "")])}
             for delegate in booking.delegates.all():
                 if delegate.email.lower() in added:
                     out.invite(delegate)
     elif event.kind == K.DELEGATE_REMOVED:
-        out.to_booker("booking_changed", change=_change_text(event), delegates_note=_delegates_note(booking))
+        _delegates_changed(out, event)
         if booking.holds_seats:
             out.to_delegate("delegate_cancelled", name=data["name"], email=data["email"], method="CANCEL")
     elif event.kind == K.DELEGATE_SUBSTITUTED:
-        out.to_booker("booking_changed", change=_change_text(event), delegates_note=_delegates_note(booking))
+        _delegates_changed(out, event)
         if booking.holds_seats:
             out.to_delegate(
                 "delegate_substituted", name=data["old"]["name"], email=data["old"]["email"], method="CANCEL"

@@ -97,6 +97,25 @@ def _renamed(error, names):
     return ValidationError({back.get(field, field): messages for field, messages in error.message_dict.items()})
 
 
+def _check_days(days):
+    if not days:
+        raise ValidationError({"days": "Choose at least one day for the course."})
+    for number, (start, end) in enumerate(sorted(days), start=1):
+        if end <= start:
+            raise ValidationError({"days": f"Day {number} must end after it starts."})
+
+
+def _check_site(town, postcode):
+    # The venue's own rule says this too, but for the venue as a whole; here, by field.
+    errors = {}
+    if not (town or "").strip():
+        errors["site_town"] = "Enter the town of the client's site."
+    if not (postcode or "").strip():
+        errors["site_postcode"] = "Enter the postcode of the client's site."
+    if errors:
+        raise ValidationError(errors)
+
+
 @transaction.atomic
 def in_house_session_create(
     *,
@@ -137,6 +156,8 @@ def in_house_session_create(
             {"purchase_order": "Give a purchase order number, or choose 'PO to follow' if it will be sent later."}
         )
     lines = agreed_lines_clean(agreed_lines)
+    _check_days(days)
+    _check_site(site_town, site_postcode)
 
     venue = Venue(
         name=(site_name or "").strip(),

@@ -1,6 +1,8 @@
-"""The booking pages: the public booking flow (book.py) and the booker's manage pages (manage.py)."""
+"""The booking pages: the public booking flow (book.py), the booker's manage pages (manage.py)
+and an in-house course's private registration page (in_house.py)."""
 
 from .book import book, confirm_email, pending, review
+from .in_house import register, registered
 from .manage import (
     confirmed,
     link_sent,
@@ -28,5 +30,7 @@ __all__ = [
     "manage_substitute",
     "new_link",
     "pending",
+    "register",
+    "registered",
     "review",
 ]

@@ -5,11 +5,13 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import spam
 
 from .. import links, selectors, services
+from ..emails import agreed_lines_display, po_due
 from ..forms import CancelForm, DelegateFormSet, NewLinkForm, PurchaseOrderForm, SubstituteForm
 from ..models import Booking
 from .common import delegate_rows, private_page
@@ -66,10 +68,27 @@ def manage(request, token):
     return _manage_page(request, token)
 
 
+def _invoices(booking, token):
+    """The booking's invoices and credit notes with the booker's link to each PDF (invoicing)."""
+    if not hasattr(booking, "invoices"):
+        return []
+    rows = []
+    for invoice in booking.invoices.all():
+        try:
+            url = reverse("invoicing:booker_pdf", kwargs={"token": token, "number": invoice.number})
+        except NoReverseMatch:
+            url = None
+        rows.append({"invoice": invoice, "url": url})
+    return rows
+
+
 def _manage_page(request, token, forms=None):
     booking = _booking_for(token)
     forms = forms or {}
-    reason = booking.session.not_bookable_reason()
+    session = booking.session
+    reason = session.not_bookable_reason()
+    in_house = session.is_in_house
+    seats_remaining = services.seats_remaining(session)
     return render(
         request,
         "booking/manage.html",
@@ -78,15 +97,30 @@ def _manage_page(request, token, forms=None):
             "token": token,
             "totals": booking.totals(),
             "can_change": booking.is_active and reason is None and not booking.awaits_email_confirmation,
-            "can_cancel": booking.is_active and reason is None,
+            # An in-house course is cancelled by arrangement with the office, not from the register.
+            "can_cancel": booking.is_active and reason is None and not in_house,
             "closed_reason": reason[1] if reason else None,
-            "seats_remaining": services.seats_remaining(booking.session),
+            "seats_remaining": seats_remaining,
             "po_form": forms.get("po") or PurchaseOrderForm(),
             "add_formset": forms.get("add") or DelegateFormSet(prefix="add"),
             "cancel_form": forms.get("cancel") or CancelForm(),
+            "po_due": po_due(booking),
+            "in_house": in_house,
+            "registration_url": links.registration_url(session) if in_house else None,
+            "registration_open": in_house and booking.is_active and reason is None and seats_remaining > 0,
+            "agreed_lines": agreed_lines_display(booking),
+            "invoices": _invoices(booking, token),
         },
         status=400 if forms else 200,
     )
+
+
+def _not_for_in_house(request, booking, token, message):
+    """None for a public booking; for an in-house one, the register page saying why not."""
+    if not booking.session.is_in_house:
+        return None
+    messages.error(request, message)
+    return redirect("booking:manage", token=token)
 
 
 def _run(request, token, change, success, bound_forms):
@@ -132,6 +166,10 @@ def manage_add_po(request, token):
 @require_POST
 def manage_add_delegates(request, token):
     booking = _booking_for(token)
+    if refused := _not_for_in_house(
+        request, booking, token, "People join an in-house course by registering from the registration link."
+    ):
+        return refused
     if limited := _too_many_changes(request, booking, token):
         return limited
     formset = DelegateFormSet(request.POST, prefix="add")
@@ -199,6 +237,13 @@ def manage_substitute(request, token, delegate_id):
 @require_POST
 def manage_cancel(request, token):
     booking = _booking_for(token)
+    if refused := _not_for_in_house(
+        request,
+        booking,
+        token,
+        f"To cancel or move an in-house course, please call us on {settings.PROVIDER['phone']}.",
+    ):
+        return refused
     form = CancelForm(request.POST)
     if not form.is_valid():
         return _manage_page(request, token, forms={"cancel": form})

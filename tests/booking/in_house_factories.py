@@ -48,13 +48,14 @@ def in_house_fields(**overrides):
     return fields
 
 
-def make_in_house(*, starts_in_days=30, days=1, **overrides):
-    """The host booking of a new in-house session (its session is booking.session)."""
+def make_in_house(*, starts_in_days=30, day_count=1, **overrides):
+    """The host booking of a new in-house session (its session is booking.session). `days` may
+    be given as (start, end) pairs; else `day_count` days from `starts_in_days` from now."""
     from booking.services import in_house_session_create
 
     fields = in_house_fields(**overrides)
     fields["course"] = fields["course"] or CourseFactory(title="De-escalation Skills")
-    fields["days"] = fields["days"] or in_house_days(starts_in_days=starts_in_days, days=days)
+    fields["days"] = fields["days"] or in_house_days(starts_in_days=starts_in_days, days=day_count)
     return in_house_session_create(**fields)
 
 

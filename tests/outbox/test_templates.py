@@ -128,9 +128,14 @@ for _room in (samples_in_house, samples_invoicing, samples_quotes, samples_train
     FLAGS |= _room.FLAGS
 IN_PERSON = {"online": "", "joining_link": ""}
 ONLINE = {"online": "yes", "venue": "Online (virtual classroom)", "venue_notes": ""}
+IN_HOUSE = {
+    **IN_PERSON,
+    "in_house": "yes",
+    "total_line": "Total: agreed price £2,020.00 + VAT £404.00 = £2,424.00 including VAT.",
+}
 ALL_KINDS = sorted(KINDS)
 BOOKING_KINDS = sorted(booking.emails.KINDS)
-MANAGE_LINK_KINDS = {"booking_manage_link", "po_reminder"}
+MANAGE_LINK_KINDS = {"booking_manage_link", "po_reminder", "in_house_confirmation"}
 BOOKER_KINDS = {
     "booking_email_confirm",
     "booking_confirmation",
@@ -143,6 +148,8 @@ BOOKER_KINDS = {
     "po_reminder",
     "po_released",
     "booking_manage_link",
+    "in_house_confirmation",
+    "in_house_register_changed",
 }
 PRICE_TABLE_KINDS = {"booking_confirmation", "waitlist_promoted", "booking_changed"}
 JOINING_KINDS = {"joining_instructions", "delegate_reminder", "session_changed"}
@@ -209,6 +216,8 @@ def test_render_with_every_placeholder(kind, settings):
     variants = {"": sample_values(kind, **IN_PERSON)}
     if "online" in used:
         variants[".online"] = sample_values(kind, **ONLINE)
+    if "in_house" in used:
+        variants[".in_house"] = sample_values(kind, **IN_HOUSE)
     rendered = {}
     for suffix, values in variants.items():
         subject, text, body_html = rendered[suffix] = rendering.render(kind, values)
@@ -247,6 +256,8 @@ def test_render_with_every_placeholder(kind, settings):
         assert any(shown(suffix) for suffix in variants), f"{kind}: {{{{ {name} }}}} is not shown"
     if "online" in used:
         assert rendered[""][1] != rendered[".online"][1], f"{kind}: {{% if online %}} makes no difference"
+    if "in_house" in used:
+        assert rendered[""][1] != rendered[".in_house"][1], f"{kind}: {{% if in_house %}} makes no difference"
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
@@ -398,7 +409,7 @@ def test_the_confirmation_carries_no_manage_link_and_is_safe_to_forward():
 
 
 @pytest.mark.parametrize("kind", BOOKING_KINDS)
-def test_only_the_link_email_and_the_po_reminder_carry_the_manage_link(kind):
+def test_only_the_link_emails_and_the_po_reminder_carry_the_manage_link(kind):
     written = any("manage_link" in source for source in sources(kind).values())
     subject, text, body_html = render_as_sent(kind)
     shown = SAMPLES["manage_link"] in text or SAMPLES["manage_link"] in body_html

@@ -1,0 +1,28 @@
+// The in-house register's "Copy" button (booking/manage.html): shown only when the browser can
+// copy; the link stays a read-only field anyone can select and copy by hand.
+(function () {
+  if (!navigator.clipboard) return;
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    const field = document.getElementById(button.dataset.copy);
+    const status = document.querySelector("[data-copy-status]");
+    if (!field) return;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(field.value).then(
+        function () {
+          if (status) status.textContent = "Link copied. Paste it into an email or message to your staff.";
+        },
+        function () {
+          field.select();
+          if (status) status.textContent = "Select the link and copy it.";
+        }
+      );
+    });
+  });
+  // Clicking into the field selects the whole link, ready to copy.
+  document.querySelectorAll("[data-copy-source]").forEach(function (field) {
+    field.addEventListener("focus", function () {
+      field.select();
+    });
+  });
+})();
