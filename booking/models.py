@@ -304,7 +304,7 @@ class Booking(models.Model):
         agreed = self.agreed_total()
         net = agreed if agreed is not None else self.price_per_delegate * count
         vat = (net * settings.VAT_RATE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return {"delegates": count, "net": net, "vat": vat, "gross": net + vat, "agreed": agreed is not None}
+        return {"delegates": count, "net": net, "vat": vat, "gross": net + vat}
 
 
 class Delegate(models.Model):
