@@ -87,7 +87,7 @@ def _messages_of(error):
 
 @admin.register(Invoice)
 class InvoiceAdmin(RecordAdmin):
-    list_display = ["number", "kind", "organisation", "purchase_order", "total", "issued", "due", "status", "pdf"]
+    list_display = ["number", "kind", "organisation", "purchase_order", "total", "issued", "due", "status", "pdf_link"]
     list_filter = [StatusFilter, "kind"]
     search_fields = ["number", "purchase_order", "buyer_organisation", "booking__reference"]
     ordering = ["-issued_at", "-pk"]
@@ -95,7 +95,10 @@ class InvoiceAdmin(RecordAdmin):
     inlines = [InvoiceLineInline]
     actions = ["mark_paid", "mark_unpaid", "export_for_accounts"]
     fieldsets = [
-        (None, {"fields": ["number", "kind", "status", "pdf", "booking_link", "credits_link", "credit_notes_list"]}),
+        (
+            None,
+            {"fields": ["number", "kind", "status", "pdf_link", "booking_link", "credits_link", "credit_notes_list"]},
+        ),
         ("Dates", {"fields": ["issued", "due", "reason"]}),
         ("Payment", {"fields": ["paid_on", "paid_recorded_by", "paid_recorded_at_shown"]}),
         (
@@ -112,7 +115,7 @@ class InvoiceAdmin(RecordAdmin):
         "number",
         "kind",
         "status",
-        "pdf",
+        "pdf_link",
         "booking_link",
         "credits_link",
         "credit_notes_list",
@@ -184,7 +187,7 @@ class InvoiceAdmin(RecordAdmin):
         return label
 
     @admin.display(description="PDF")
-    def pdf(self, document):
+    def pdf_link(self, document):
         url = reverse("admin:invoicing_invoice_pdf", args=[document.pk])
         return format_html('<a href="{}">{}</a>', url, document.filename)
 
@@ -285,7 +288,7 @@ class BookingInvoiceInline(ReadOnlyTabularInline):
     """A booking's invoices and credit notes, for the booking admin's inlines, linking to each."""
 
     model = Invoice
-    fields = ["document_link", "issued", "total", "status", "pdf"]
+    fields = ["document_link", "issued", "total", "status", "pdf_link"]
     readonly_fields = fields
     ordering = ["issued_at", "pk"]
     verbose_name = "invoice or credit note"
@@ -302,4 +305,4 @@ class BookingInvoiceInline(ReadOnlyTabularInline):
     issued = InvoiceAdmin.issued
     total = InvoiceAdmin.total
     status = InvoiceAdmin.status
-    pdf = InvoiceAdmin.pdf
+    pdf_link = InvoiceAdmin.pdf_link
