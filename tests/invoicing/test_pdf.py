@@ -105,9 +105,24 @@ def test_the_pdf_is_tagged_titled_and_in_british_english(invoice):
     assert reader.metadata.title == "Invoice INV-000001"
     assert root["/Lang"] == "en-GB"
     assert bool(root["/MarkInfo"]["/Marked"])
-    assert "/StructTreeRoot" in root
-    tags = str(root["/StructTreeRoot"].get_object())
-    assert tags  # a structure tree (headings, tables) for screen readers
+    # A structure tree screen readers follow: one title heading, sections, a real table whose
+    # data cells name their header cells.
+    tags = structure_tags(root["/StructTreeRoot"])
+    assert tags.count("/H1") == 1 and tags.count("/H2") >= 3
+    for tag in ("/Table", "/Caption", "/THead", "/TBody", "/TFoot", "/TH", "/TD"):
+        assert tag in tags, tag
+    assert tags.count("/TH") == 7  # four column headers, three row headers of the totals
+
+
+def structure_tags(node):
+    """The structure types (/H1, /Table, /TH...) of a tagged PDF's structure tree, in order."""
+    node = node.get_object()
+    if isinstance(node, list):
+        return [tag for child in node for tag in structure_tags(child)]
+    if not hasattr(node, "get"):
+        return []  # a marked-content id: the leaf
+    tags = [str(node["/S"])] if "/S" in node else []
+    return tags + (structure_tags(node["/K"]) if "/K" in node else [])
 
 
 def test_the_pdf_is_kept_as_first_rendered(invoice, settings):
