@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from booking.models import INVOICE_ADDRESS_MAX, purchase_order_validator
 from core import business_hours
+from core.templatetags.uk import gbp
 from courses.models import Course
 
 PENNY = Decimal("0.01")
@@ -47,6 +48,11 @@ def default_vat_rate():
 def day_text(day):
     """A date as pages and emails show it: Fri 13 February 2026."""
     return f"{day:%a} {day.day} {day:%B %Y}" if day else ""
+
+
+def signed_gbp(value):
+    """£1,234.50, or -£100.00 (not £-100.00)."""
+    return f"-{gbp(-value)}" if value < 0 else gbp(value)
 
 
 def money(value):
@@ -256,6 +262,15 @@ class QuoteLine(models.Model):
     @property
     def signed_unit_price(self):
         return -self.unit_price if self.kind == LineKind.DISCOUNT else self.unit_price
+
+    @property
+    def unit_price_text(self):
+        """£950.00, or -£100.00 for a discount."""
+        return signed_gbp(self.signed_unit_price) if self.unit_price is not None else ""
+
+    @property
+    def amount_text(self):
+        return signed_gbp(self.amount)
 
 
 class ProposedDate(models.Model):

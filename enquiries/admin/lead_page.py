@@ -5,7 +5,7 @@ refusal shows the page again with the form's input and the service's reason."""
 
 import copy
 
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
@@ -88,6 +88,29 @@ class LeadPageMixin:
                 context["erase_url"] = optional_url("admin:enquiries_lead_erase", obj.pk)
                 context["access_export_url"] = optional_url("admin:enquiries_lead_personal_data")
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def quote_fields(self, request, lead):
+        """The lead's quotes on its page, for staff who may see quotes; with "Create quote" for
+        those who may add them."""
+        if lead is None:
+            return []
+        if request.user.has_perm("quotes.add_quote"):
+            return ["quotes_shown"]
+        return ["quotes_list"] if request.user.has_perm("quotes.view_quote") else []
+
+    @admin.display(description="Quotes")
+    def quotes_shown(self, lead):
+        """Each quote (number, version, status, total) and "Create quote", which opens the quote
+        admin's add form filled in from the lead (quotes/admin)."""
+        from quotes.admin.quotes import lead_quotes_html
+
+        return lead_quotes_html(lead, can_add=True)
+
+    @admin.display(description="Quotes")
+    def quotes_list(self, lead):
+        from quotes.admin.quotes import lead_quotes_html
+
+        return lead_quotes_html(lead, can_add=False)
 
     def work_view(self, request, object_id, task):
         if task not in WORK:

@@ -117,6 +117,8 @@ class LeadAdmin(PersonalDataMixin, LeadActionsMixin, LeadPageMixin, LeadAddMixin
         "retry",
         "duplicate",
         "booking_links",
+        "quotes_shown",
+        "quotes_list",
         "message",
         "settings_list",
         *TRACKING_FIELDS,
@@ -134,7 +136,7 @@ class LeadAdmin(PersonalDataMixin, LeadActionsMixin, LeadPageMixin, LeadAddMixin
             pipeline.insert(3, "lost_reason")
         if obj is not None and obj.lead_type == LeadType.CALLBACK:
             pipeline.append("retry")
-        pipeline += ["estimated_value", "duplicate", "booking_links"]
+        pipeline += ["estimated_value", "duplicate", "booking_links", *self.quote_fields(request, obj)]
         details = (
             ("Callback request", CALLBACK_FIELDS)
             if obj and obj.lead_type == LeadType.CALLBACK

@@ -1,12 +1,13 @@
 """The "Sales" group builds, sends and re-issues quotes: it may view, add and change quotes, their
-lines and proposed dates (deleting a quote is not theirs: a sent one is a record)."""
+lines and proposed dates. It deletes nothing: a sent quote is a record, and a draft's lines and
+dates are removed on the quote's page by those who may change the quote (quotes/admin/inlines.py)."""
 
 from django.db import migrations
 
 PERMISSIONS = [
     "view_quote", "add_quote", "change_quote",
-    "view_quoteline", "add_quoteline", "change_quoteline", "delete_quoteline",
-    "view_proposeddate", "add_proposeddate", "change_proposeddate", "delete_proposeddate",
+    "view_quoteline", "add_quoteline", "change_quoteline",
+    "view_proposeddate", "add_proposeddate", "change_proposeddate",
 ]  # fmt: skip
 
 
