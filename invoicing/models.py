@@ -200,10 +200,9 @@ class InvoiceLine(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
     position = models.PositiveSmallIntegerField()
     description = models.CharField(max_length=500)
-    quantity = models.DecimalField(max_digits=8, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    unit_price = models.DecimalField(
-        "unit price excluding VAT", max_digits=10, decimal_places=2, validators=[MinValueValidator(0)]
-    )
+    quantity = models.DecimalField(max_digits=10, decimal_places=3, validators=[MinValueValidator(Decimal("0.001"))])
+    # Below zero for a discount line (an in-house quote may have one); the document's total never is.
+    unit_price = models.DecimalField("unit price excluding VAT", max_digits=10, decimal_places=2)
     net = models.DecimalField("net amount", max_digits=10, decimal_places=2)
 
     objects = InvoiceLineQuerySet.as_manager()
@@ -212,7 +211,7 @@ class InvoiceLine(models.Model):
         ordering = ["invoice", "position"]
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoice_line_position_once"),
-            models.CheckConstraint(condition=models.Q(quantity__gt=0, unit_price__gte=0), name="invoice_line_positive"),
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="invoice_line_quantity_positive"),
         ]
 
     def __str__(self):

@@ -7,10 +7,9 @@ download serves, so a change to the templates or settings never changes an issue
 from django.conf import settings
 
 from core.pdf import render_pdf
-from core.templatetags.uk import gbp
 
 from .models import Invoice
-from .text import percent_text, quantity_text, uk_day
+from .text import money_text, percent_text, quantity_text, uk_day
 
 
 def context(document):
@@ -18,8 +17,8 @@ def context(document):
         {
             "description": line.description,
             "quantity": quantity_text(line.quantity),
-            "unit_price": gbp(line.unit_price),
-            "net": gbp(line.net),
+            "unit_price": money_text(line.unit_price),
+            "net": money_text(line.net),
         }
         for line in document.lines.all()
     ]
@@ -42,9 +41,9 @@ def context(document):
         "due_on": uk_day(document.due_on) if document.due_on else "",
         "due_days": due_days,
         "vat_percent": percent_text(document.vat_rate),
-        "net": gbp(document.net),
-        "vat": gbp(document.vat),
-        "gross": gbp(document.gross),
+        "net": money_text(document.net),
+        "vat": money_text(document.vat),
+        "gross": money_text(document.gross),
         "credited": document.credits,
         "credited_on": uk_day(document.credits.issued_on) if document.credits else "",
     }

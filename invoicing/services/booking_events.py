@@ -27,7 +27,7 @@ from core.templatetags.uk import gbp, uk_datetime
 
 from ..models import Invoice, money
 from ..text import percent_text
-from .documents import credit_note_issue, invoice_issue, remaining, session_description
+from .documents import booking_lines, credit_note_issue, invoice_issue, remaining, session_description
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +63,15 @@ def _first_invoice(booking):
 def _issue_when_confirmed_with_po(event, booking):
     if booking.status != BookingStatus.CONFIRMED or not booking.purchase_order or _first_invoice(booking):
         return
-    if not booking.agreed_lines and (booking.price_per_delegate <= 0 or not booking.delegates.exists()):
+    if sum((_net(line) for line in booking_lines(booking)), Decimal(0)) <= 0:
+        # A free course, or an agreed price discounted to nothing: there is nothing to invoice.
         logger.info("Booking %s is confirmed with nothing to charge: no invoice.", booking.reference)
         return
     invoice_issue(booking=booking, reason=ISSUE_REASONS[event.kind], event=event)
+
+
+def _net(line):
+    return money(Decimal(str(line["quantity"])) * Decimal(str(line["unit_price"])))
 
 
 def _invoice_added_places(event, booking):

@@ -63,15 +63,12 @@ def clean_lines(lines, *, field="lines"):
             errors[f"{where}.description"] = "Enter a description."
         elif len(description) > 500:
             errors[f"{where}.description"] = "Keep the description to 500 characters."
-        if quantity is None or quantity <= 0 or quantity != quantity.quantize(Decimal("0.01")):
+        if quantity is None or quantity <= 0 or quantity != quantity.quantize(Decimal("0.001")):
             errors[f"{where}.quantity"] = "Enter a quantity more than 0, for example 3 or 1.5."
         elif quantity >= Decimal("1000000"):
             errors[f"{where}.quantity"] = "Enter a quantity less than 1,000,000."
-        if unit_price is None:
-            errors[f"{where}.unit_price"] = "Enter a unit price in pounds, for example 150.00."
-        elif unit_price < 0:
-            errors[f"{where}.unit_price"] = "Enter a unit price of £0.00 or more: a reduction is a credit note."
-        elif unit_price != unit_price.quantize(Decimal("0.01")) or unit_price >= Decimal("100000000"):
+        # A negative unit price is a discount line; the total is checked below.
+        if unit_price is None or unit_price != unit_price.quantize(Decimal("0.01")) or abs(unit_price) >= 10**8:
             errors[f"{where}.unit_price"] = "Enter a unit price in pounds and pence, for example 150.00."
         if f"{where}.description" not in errors and f"{where}.quantity" not in errors and unit_price is not None:
             cleaned.append(Line(description, quantity, unit_price))

@@ -143,3 +143,19 @@ def test_a_further_invoice_for_added_places(book):
     added = booking.invoices.get(supplementary=True)
     text = pdf_text(document_pdf(added))
     assert "Invoice INV-000002" in text and "delegate places added 2 £150.00 £300.00" in text
+
+
+def test_a_discount_line_shows_as_minus_pounds(book):
+    from booking.models import Booking
+
+    booking = book(count=1, po_to_follow=True)
+    agreed = [
+        {"description": "De-escalation Skills in-house, per day", "quantity": "2", "unit_price": "950.00"},
+        {"description": "Discount: second course booked", "quantity": "1", "unit_price": "-185.50"},
+    ]
+    Booking.objects.filter(pk=booking.pk).update(agreed_lines=agreed)
+    booking_services.booking_add_po(booking=booking, purchase_order="RGT-55012")
+    text = pdf_text(document_pdf(booking.invoices.get()))
+    assert "De-escalation Skills in-house, per day 2 £950.00 £1,900.00" in text
+    assert "Discount: second course booked 1 -£185.50 -£185.50" in text
+    assert "Total excluding VAT £1,714.50" in text

@@ -68,7 +68,7 @@ def test_a_booking_confirmed_with_a_po_is_invoiced_at_once(book, session, settin
             f"De-escalation Skills, {timezone.localtime(session.starts_at):%a} "
             f"{timezone.localtime(session.starts_at).day} {timezone.localtime(session.starts_at):%B %Y}, "
             "Orwell Training Centre, Ipswich: delegate places",
-            D("3.00"),
+            D("3.000"),
             D("150.00"),
             D("450.00"),
         )
@@ -170,6 +170,23 @@ def test_an_in_house_booking_is_invoiced_for_exactly_its_agreed_lines(book):
         ("Trainer travel", D("1.00"), D("85.50"), D("85.50")),
     ]
     assert (invoice.net, invoice.vat, invoice.gross) == (D("1985.50"), D("397.10"), D("2382.60"))
+
+
+def test_a_discount_line_of_an_agreed_price_is_invoiced_as_it_was_agreed(book):
+    discounted = [*AGREED, {"description": "Discount: second course booked", "quantity": "1", "unit_price": "-185.50"}]
+    booking = with_agreed_lines(book(count=1, po_to_follow=True), discounted)
+    booking_services.booking_add_po(booking=booking, purchase_order="RGT-55012")
+    [invoice] = invoices(booking)
+    assert lines(invoice)[-1] == ("Discount: second course booked", D("1.000"), D("-185.50"), D("-185.50"))
+    assert (invoice.net, invoice.vat, invoice.gross) == (D("1800.00"), D("360.00"), D("2160.00"))
+
+
+def test_an_agreed_price_of_nothing_is_not_invoiced(book):
+    free = [{"description": "Pilot session", "quantity": "1", "unit_price": "100.00"}]
+    free.append({"description": "Pilot discount", "quantity": "1", "unit_price": "-100.00"})
+    booking = with_agreed_lines(book(count=1, po_to_follow=True), free)
+    booking_services.booking_add_po(booking=booking, purchase_order="RGT-1")
+    assert booking.invoices.count() == 0
 
 
 def test_a_free_booking_is_not_invoiced(session):
@@ -361,7 +378,11 @@ def test_credit_note_by_amount_and_its_limit(book):
         ({"lines": []}, {"lines": ["Add at least one line."]}),
         (
             {"lines": [{"description": "Refund", "quantity": "1", "unit_price": "-10"}]},
-            {"lines[0].unit_price": ["Enter a unit price of £0.00 or more: a reduction is a credit note."]},
+            {"lines": ["The total must be more than £0.00."]},
+        ),
+        (
+            {"lines": [{"description": "Refund", "quantity": "1", "unit_price": "10.001"}]},
+            {"lines[0].unit_price": ["Enter a unit price in pounds and pence, for example 150.00."]},
         ),
         (
             {"lines": [{"description": " ", "quantity": "0", "unit_price": "10"}]},
@@ -408,10 +429,7 @@ def test_a_further_invoice_by_hand_and_bad_lines(book):
             ],
             reason="More",
         )
-    assert error.value.message_dict == {
-        "lines[0].unit_price": ["Enter a unit price of £0.00 or more: a reduction is a credit note."],
-        "lines[1].quantity": ["Enter a quantity more than 0, for example 3 or 1.5."],
-    }
+    assert error.value.message_dict == {"lines[1].quantity": ["Enter a quantity more than 0, for example 3 or 1.5."]}
     with pytest.raises(ValidationError) as error:
         services.invoice_issue(
             booking=booking, lines=[{"description": "Nothing", "quantity": 1, "unit_price": 0}], reason="x"
