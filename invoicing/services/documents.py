@@ -164,6 +164,8 @@ def invoice_issue(*, booking, lines=None, reason, event=None):
         raise ValidationError(
             {"booking": "Add the booking's purchase order number first: an invoice without one is returned unpaid."}
         )
+    if booking.status == BookingStatus.CANCELLED:
+        raise ValidationError({"booking": "This booking is cancelled: there is nothing to invoice."})
     supplementary = lines is not None
     if not supplementary:
         if booking.status != BookingStatus.CONFIRMED:

@@ -438,6 +438,16 @@ def test_a_further_invoice_by_hand_and_bad_lines(book):
     assert len(invoices(booking)) == 2
 
 
+def test_a_cancelled_booking_is_not_invoiced_by_hand(book):
+    booking = book(count=1)
+    booking_services.booking_cancel(booking=booking)
+    with pytest.raises(ValidationError) as error:
+        services.invoice_issue(
+            booking=booking, lines=[{"description": "Late fee", "quantity": 1, "unit_price": 10}], reason="x"
+        )
+    assert error.value.message_dict == {"booking": ["This booking is cancelled: there is nothing to invoice."]}
+
+
 def test_an_invoice_needs_the_po(book):
     booking = book(count=1, po_to_follow=True)
     with pytest.raises(ValidationError) as error:
