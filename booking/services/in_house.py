@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.templatetags.uk import gbp
+
 from ..models import (
     Booking,
     BookingEvent,
@@ -217,7 +219,7 @@ def in_house_session_create(
         booking,
         BookingEvent.Kind.CREATED,
         f"In-house course for {booking.organisation}: {session.capacity} places at {venue}, "
-        f"agreed price £{totals['net']} + VAT ({'PO ' + purchase_order if purchase_order else 'PO to follow'}).",
+        f"agreed price {gbp(totals['net'])} + VAT ({'PO ' + purchase_order if purchase_order else 'PO to follow'}).",
         actor=actor,
         status=status,
         in_house=True,

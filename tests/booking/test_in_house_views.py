@@ -276,3 +276,16 @@ def test_a_public_booking_keeps_its_manage_page(client):
     page = text(client.get(manage_url(booking)))
     assert "Booking " + booking.reference in page and "Add delegates" in page and "Cancel booking" in page
     assert "Registration link" not in page and "Agreed price" not in page
+
+
+def test_the_register_lists_the_invoices_with_links_to_their_pdfs(client, booking):
+    if not hasattr(booking, "invoices"):
+        pytest.skip("no invoicing app: the page shows no invoices section")
+    invoices = list(booking.invoices.all())
+    if not invoices:
+        pytest.skip("the invoicing app issued no invoice for this booking")
+    html = client.get(manage_url(booking)).content.decode()
+    assert ">Invoices</h2>" in html
+    for invoice in invoices:
+        pdf = reverse("invoicing:booker_pdf", kwargs={"token": links.manage_token(booking), "number": invoice.number})
+        assert f'href="{pdf}"' in html and invoice.number in html
