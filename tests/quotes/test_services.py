@@ -421,3 +421,24 @@ def test_dates_to_be_agreed_are_accepted_without_a_session_then_scheduled_by_sta
 def test_only_an_accepted_quote_is_scheduled(sent_tba, amy):
     with pytest.raises(ValidationError, match="Only an accepted quote"):
         services.quote_schedule(quote=sent_tba, starts_at=working_start(25), user=amy)
+
+
+# Demo ---------------------------------------------------------------------------------------------
+
+
+def test_the_demo_quote_is_sent_with_a_free_trainer(lead, amy, trainer):
+    from quotes.demo import demo_quote, load_quotes
+
+    quote = demo_quote(lead=lead, user=amy)
+    assert quote.status == QuoteStatus.SENT and quote.trainer == trainer and quote.proposed_dates.count() == 2
+    assert quote.totals()["net"] == Decimal("3030.00")  # 3 days × £950 + £180 travel
+    assert load_quotes(user=amy) == 0  # once only
+
+
+def test_the_demo_keeps_no_emails_to_invented_people(lead, amy, trainer, django_capture_on_commit_callbacks):
+    from quotes.demo import load_quotes
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert load_quotes(user=amy) == 1
+    assert Quote.objects.get().status == QuoteStatus.SENT
+    assert not OutboundEmail.objects.filter(kind__startswith="quote_").exists()
