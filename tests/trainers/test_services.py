@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from booking import services as booking_services
 from booking.models import CourseSession
@@ -267,3 +268,30 @@ def test_another_service_checks_inside_its_own_transaction(helen, conflict):
             course=conflict, venue=venue, days=[day(2037, 3, 3)], capacity=12, trainer=trainer, is_in_house=True
         )
     assert (session.trainer, session.is_in_house) == (helen, True)
+
+
+# ---------------------------------------------------------------------------------------------
+# What the office reads
+
+
+def test_upcoming_days_from_now_public_and_in_house_not_cancelled(helen, conflict, ipswich):
+    from trainers.selectors import trainer_list, trainer_upcoming_days
+
+    public = make_session_on(day(2037, 3, 2), day(2037, 3, 3), course=conflict, venue=ipswich, trainer=helen)
+    in_house = make_session_on(day(2037, 3, 5), course=conflict, trainer=helen, is_in_house=True)
+    cancelled = make_session_on(day(2037, 3, 6), course=conflict, trainer=helen)
+    booking_services.session_cancel(session=cancelled)
+    make_session_on(day(2037, 3, 4), course=conflict)  # someone else's
+
+    # Halfway through the first day: that day is still under way, so it counts.
+    now = london(2037, 3, 2, 12, 0)
+    days = list(trainer_upcoming_days(helen, now=now))
+    assert [(d.session, timezone.localdate(d.starts_at)) for d in days] == [
+        (public, date(2037, 3, 2)),
+        (public, date(2037, 3, 3)),
+        (in_house, date(2037, 3, 5)),
+    ]
+    assert (days[0].session.venue.place, days[2].session.is_in_house) == ("Ipswich", True)
+    assert list(trainer_upcoming_days(helen, now=london(2037, 3, 4))) == days[2:]
+    assert trainer_list(now=now).get(pk=helen.pk).next_day_at == london(2037, 3, 2)
+    assert trainer_list(now=london(2037, 3, 7)).get(pk=helen.pk).next_day_at is None
