@@ -42,11 +42,11 @@ class AcceptForm(ErrorSummaryMixin, forms.Form):
         error_messages={"required": "Enter your email address", "invalid": EMAIL_FORMAT},
     )
     phone = forms.CharField(
-        label="Your phone number",
+        label="Your phone number (optional)",
         max_length=30,
-        help_text="A UK number, for example 01473 555012 or 07911 123456.",
+        required=False,
+        help_text="A UK number, for example 01473 555012. Leave it blank to use the number on your enquiry.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
-        error_messages={"required": "Enter your phone number"},
     )
     purchase_order = forms.CharField(
         label="Purchase order number",

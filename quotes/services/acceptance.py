@@ -87,7 +87,7 @@ def quote_accept(
     name,
     job_title,
     email,
-    phone,
+    phone="",
     purchase_order="",
     po_to_follow=False,
     invoice_address,
@@ -98,15 +98,17 @@ def quote_accept(
     clear message and nothing changed (ValidationError: field by field for the details, a
     whole-quote message when it is expired, superseded or already accepted) also when two
     acceptances race: the quote's row is locked. `proposed_date` is one of the quote's proposed
-    dates (None when the dates are to be agreed). Returns the quote."""
+    dates (None when the dates are to be agreed); without a `phone` the lead's number is used.
+    Returns the quote."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
     refusal = acceptance_refusal(quote)
     if refusal:
         raise ValidationError(refusal, code="not_acceptable")
     name, job_title, email = (name or "").strip(), (job_title or "").strip(), (email or "").strip()
     purchase_order, invoice_address = (purchase_order or "").strip(), (invoice_address or "").strip()
+    phone = (phone or "").strip() or (quote.lead.phone.as_national if quote.lead.phone else "")
     errors = _check_details(
-        name=name, job_title=job_title, email=email, phone=(phone or "").strip(), purchase_order=purchase_order,
+        name=name, job_title=job_title, email=email, phone=phone, purchase_order=purchase_order,
         po_to_follow=po_to_follow, invoice_address=invoice_address,
     )  # fmt: skip
     chosen = None
@@ -125,7 +127,7 @@ def quote_accept(
     quote.accepted_by_name = name
     quote.accepted_by_job_title = job_title
     quote.accepted_by_email = email
-    quote.accepted_by_phone = phone.strip()
+    quote.accepted_by_phone = phone
     quote.purchase_order = purchase_order
     quote.po_to_follow = not purchase_order
     quote.invoice_address = invoice_address

@@ -98,7 +98,6 @@ def test_the_confirmation_page_of_a_quote_not_accepted_goes_back_to_the_quote(cl
         ({"name": ""}, "name", "Enter your name"),
         ({"job_title": ""}, "job_title", "Enter your job title"),
         ({"email": "morgan@"}, "email", "Enter an email address in the correct format, like name@example.com"),
-        ({"phone": ""}, "phone", "Enter your phone number"),
         ({"phone": "12"}, "phone", "Enter a UK phone number, like 01473 555012 or 07911 123456"),
         ({"purchase_order": ""}, "purchase_order",
          "Give a purchase order number, or choose &#x27;PO to follow&#x27; if you will send it later"),
