@@ -71,6 +71,12 @@ def booking_create(
     reason = session.not_bookable_reason()
     if reason:
         raise SessionNotBookable(reason[1], code=reason[0])
+    if session.is_in_house:
+        # Its one booking is the client's (in_house_session_create); staff register through its link.
+        raise SessionNotBookable(
+            "This is an in-house course for one organisation: people join it through its registration link.",
+            code="session_in_house",
+        )
     seats.check_delegate_emails(session, [row.email for row in rows])
 
     now = timezone.now()

@@ -48,7 +48,8 @@ def booking_remove_delegate(*, booking, delegate_id, actor="booker", by_staff=Fa
     delegate = booking.delegates.filter(pk=delegate_id).first()
     if delegate is None:
         raise ValidationError({"delegate": "That delegate is not on this booking."})
-    if booking.delegates.count() == 1:
+    # An in-house course's register may be emptied: the client pays for the course, not per place.
+    if booking.delegates.count() == 1 and not booking.session.is_in_house:
         raise BookingNotChangeable(
             "A booking needs at least one delegate. To remove the last one, cancel the booking.", code="last_delegate"
         )

@@ -259,6 +259,35 @@ def test_the_coordinator_removes_and_substitutes_until_booking_closes():
         services.booking_remove_delegate(booking=booking, delegate_id=second.pk)
 
 
+def test_the_coordinator_may_remove_the_last_person_and_the_place_opens_again():
+    booking = make_in_house(capacity=1)
+    only = register(booking.session, 1)
+    services.booking_remove_delegate(booking=booking, delegate_id=only.pk, actor="booker (manage link)")
+    assert booking.delegates.count() == 0
+    assert Booking.objects.get(pk=booking.pk).status == BookingStatus.CONFIRMED
+    register(booking.session, 2)
+    assert services.seats_remaining(booking.session) == 0
+
+
+def test_an_in_house_course_cannot_be_booked_like_a_public_one():
+    booking = make_in_house(capacity=12)
+    before = written()
+    with pytest.raises(services.SessionNotBookable, match="registration link"):
+        services.booking_create(
+            session=booking.session,
+            organisation="Somebody Else Ltd",
+            organisation_type="other",
+            contact_name="Sam Jones",
+            contact_email="sam.jones@example.org",
+            contact_phone="01473 555 013",
+            invoice_address="1 High Street, Ipswich IP1 1AA",
+            delegates=[services.DelegateData(name="Sam Jones", email="sam.jones@example.org")],
+            accept_terms=True,
+            purchase_order="PO-1",
+        )
+    assert written() == before
+
+
 # The PO: chased as bookings are, never releasing the course --------------------------------------
 
 
