@@ -41,6 +41,16 @@ def suppressed():
         _suppressed.reset(token)
 
 
+def is_suppressed():
+    """Whether emails are off here (inside suppressed()); other rooms' booking emails obey it too."""
+    return _suppressed.get()
+
+
+def queue(emails):
+    """Queue emails about bookings, joining the current batch() if there is one (one insert)."""
+    _queue(emails)
+
+
 @contextmanager
 def batch():
     """Collect the emails of many events and write them in one bulk insert at the end."""

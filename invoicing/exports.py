@@ -18,7 +18,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 
-from booking.admin import csv_cell
+from booking.admin.common import csv_cell
 
 from .models import Invoice, money
 from .text import quantity_text

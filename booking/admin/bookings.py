@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyTabularInline
+from invoicing.admin import BookingInvoiceInline
 from outbox.admin import EmailProblemsInline
 
 from .. import links, services
@@ -57,7 +58,7 @@ class BookingAdmin(admin.ModelAdmin):
     search_fields = ["reference", "organisation", "contact_email", "delegates__email", "purchase_order"]
     ordering = ["-created_at", "-pk"]
     date_hierarchy = "created_at"
-    inlines = [DelegateInline, BookingEventInline, EmailProblemsInline]
+    inlines = [DelegateInline, BookingEventInline, BookingInvoiceInline, EmailProblemsInline]
     actions = ["cancel_bookings", "send_new_manage_link"]
     readonly_fields = [
         "reference",

@@ -80,7 +80,9 @@ def lock_session(session_id):
         with connection.cursor() as cursor:
             # Fail with an error rather than queue for ever behind a stuck transaction.
             cursor.execute("SET LOCAL lock_timeout = %s", [f"{int(settings.BOOKING_LOCK_TIMEOUT_MS)}ms"])
-    return CourseSession.objects.select_for_update().select_related("course", "venue").get(pk=session_id)
+    # Only the session's own row: locking its course and venue too would make bookings on every
+    # other session of the same course queue behind this one.
+    return CourseSession.objects.select_for_update(of=("self",)).select_related("course", "venue").get(pk=session_id)
 
 
 def lock_booking(booking):

@@ -335,7 +335,13 @@ def test_a_booking_holds_its_seats_unconfirmed_until_the_booker_confirms_their_e
     assert booking.status == BookingStatus.CONFIRMED
     kinds = sorted(booking.emails.values_list("kind", flat=True))
     assert kinds == sorted(
-        ["booking_email_confirm", "booking_confirmation", "booking_manage_link", *["joining_instructions"] * 2]
+        [
+            "booking_email_confirm",
+            "booking_confirmation",
+            "booking_manage_link",
+            *["joining_instructions"] * 2,
+            "invoice_issued",  # confirmed with a PO: the invoice follows
+        ]
     )
 
 

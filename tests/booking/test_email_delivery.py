@@ -54,10 +54,12 @@ def test_a_booking_delivers_confirmation_and_joining_instructions_with_invites(
 ):
     start_worker(EMAIL_URL=smtp_server.url)
     booking = make_booking(session_after_clock_change, count=2, purchase_order="PO-2027")
-    messages = smtp_server.wait_for(4)
-    assert len(messages) == 4, [m["rcpt"] for m in messages]
+    # Confirmation, private link, invoice (it has a PO) and each delegate's joining instructions.
+    messages = smtp_server.wait_for(5)
+    assert len(messages) == 5, [m["rcpt"] for m in messages]
 
-    confirmation, link = sorted(smtp_server.to(booking.contact_email), key=lambda m: "private link" in m["Subject"])
+    to_booker = [m for m in smtp_server.to(booking.contact_email) if not m["Subject"].startswith("Invoice")]
+    confirmation, link = sorted(to_booker, key=lambda m: "private link" in m["Subject"])
     assert booking.reference in confirmation["Subject"]
     text = confirmation.get_body(("plain",)).get_content()
     assert "Mon 29 March 2027, 09:30-16:30" in text
@@ -119,13 +121,13 @@ def test_broker_down_at_booking_time_then_the_sweep_delivers_exactly_once(
         start_worker(REDIS_URL=broker, EMAIL_URL=smtp_server.url)
         _point_celery_at(broker)
         result = outbox.outbox_sweep(now=timezone.now() + timedelta(minutes=5))
-        assert result["requeued"] == 3
-        assert len(smtp_server.wait_for(3)) == 3
+        assert result["requeued"] == 4  # confirmation, link, joining instructions, invoice
+        assert len(smtp_server.wait_for(4)) == 4
 
         # Another sweep finds nothing to send; nothing arrives twice.
         assert outbox.outbox_sweep(now=timezone.now() + timedelta(minutes=5))["requeued"] == 0
         time.sleep(1)
-        assert len(smtp_server.messages) == 3
+        assert len(smtp_server.messages) == 4
         assert set(OutboundEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}
     finally:
         _point_celery_at(original)
@@ -141,16 +143,16 @@ def test_smtp_refusing_is_retried_by_the_worker_until_it_fails(
     make_booking(session_after_clock_change, count=1)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        if OutboundEmail.objects.filter(status=EmailStatus.FAILED).count() == 3:
+        if OutboundEmail.objects.filter(status=EmailStatus.FAILED).count() == 4:
             break
         time.sleep(0.2)
     rows = list(OutboundEmail.objects.all())
-    assert [row.status for row in rows] == [EmailStatus.FAILED] * 3
+    assert [row.status for row in rows] == [EmailStatus.FAILED] * 4
     assert all(row.attempts == 3 and "451" in row.last_error for row in rows)
 
     smtp_server.refuse_with = None
-    assert outbox.email_resend(emails=rows) == 3
-    assert len(smtp_server.wait_for(3)) == 3
+    assert outbox.email_resend(emails=rows) == 4
+    assert len(smtp_server.wait_for(4)) == 4
 
 
 def test_through_a_real_worker_invites_are_imip_cancels_say_cancel_sequences_rise_every_day_arrives_and_the_booker_hears(
@@ -171,8 +173,8 @@ def test_through_a_real_worker_invites_are_imip_cancels_say_cancel_sequences_ris
     )
     booking = make_booking(session, count=2, purchase_order="PO-3DAY")
     pat = booking.delegates.first()
-    # Booker: confirmation and private link; each delegate: one message for each of the 3 days.
-    assert len(smtp_server.wait_for(8)) == 8
+    # Booker: confirmation, private link and invoice; each delegate: one message for each of the 3 days.
+    assert len(smtp_server.wait_for(9)) == 9
 
     # A client that reads one VEVENT a message (Outlook) still gets all three days.
     first = {}
@@ -183,9 +185,9 @@ def test_through_a_real_worker_invites_are_imip_cancels_say_cancel_sequences_ris
     assert sorted(first) == [day.starts_at for day in session.days.order_by("starts_at")]
     day_one = first[min(first)]
 
-    # Removed: a CANCEL for each day, then the booker's notice with the new total.
+    # Removed: a CANCEL for each day, then the booker's notice with the new total and a credit note.
     services.booking_remove_delegate(booking=booking, delegate_id=pat.pk)
-    assert len(smtp_server.wait_for(8 + 3 + 1)) == 12
+    assert len(smtp_server.wait_for(9 + 3 + 2)) == 14
     cancels = [the_event(m) for m in smtp_server.to(pat.email)[3:]]
     assert {method for method, _event in cancels} == {"CANCEL"}
     [cancel_one] = [event for _m, event in cancels if event["UID"] == day_one["UID"]]
@@ -195,7 +197,8 @@ def test_through_a_real_worker_invites_are_imip_cancels_say_cancel_sequences_ris
 
     # Added back: a REQUEST with a higher SEQUENCE than the CANCEL, so calendars accept it.
     services.booking_add_delegates(booking=booking, delegates=[services.DelegateData(pat.name, pat.email)])
-    assert len(smtp_server.wait_for(12 + 3 + 1)) == 16
+    # Added back: 3 invites, the booker's notice and an invoice for the added place.
+    assert len(smtp_server.wait_for(14 + 3 + 2)) == 19
     again = [the_event(m) for m in smtp_server.to(pat.email)[6:]]
     [request_one] = [event for method, event in again if method == "REQUEST" and event["UID"] == day_one["UID"]]
     assert request_one["SEQUENCE"] > cancel_one["SEQUENCE"]

@@ -192,7 +192,8 @@ def test_permissions_policy_header_value():
 
 
 def page_templates():
-    """Every page template of the project and its apps, but not emails (sent, not served)."""
+    """Every page template of the project and its apps, but not emails (sent, not served) nor PDF
+    documents (drawn by WeasyPrint, never served as pages)."""
     folders = [Path(folder) for folder in settings.TEMPLATES[0]["DIRS"]]
     folders += [ROOT / app / "templates" for app in ["core", "courses", "booking", "enquiries", "outbox"]]
     return sorted(
@@ -200,7 +201,7 @@ def page_templates():
         for folder in folders
         if folder.is_dir()
         for template in folder.rglob("*.html")
-        if "emails" not in template.relative_to(folder).parts
+        if not {"emails", "pdf"} & set(template.relative_to(folder).parts)
     )
 
 

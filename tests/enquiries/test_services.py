@@ -702,6 +702,7 @@ def test_the_personal_data_export_has_everything_about_one_address(sales_team):
             "booking_confirmation",
             "booking_manage_link",
             "joining_instructions",
+            "invoice_issued",
             "newsletter_confirm",
         ]
     )

@@ -13,6 +13,7 @@ from booking.demo import load_sessions
 from courses.demo import load_catalogue
 from enquiries.demo import load_leads
 from enquiries.services import SALES_GROUP
+from quotes.demo import load_quotes
 
 DEMO_USERNAME = "demo"
 DEMO_SALES_USERNAME = "sales"
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             user.save()
         sales = self.sales_user(password)
         self.stdout.write(f"Demo leads: {load_leads(added_by=sales)} added.")
+        self.stdout.write(f"Demo quotes: {load_quotes(user=sales)} added.")
         for account in (user, sales):
             if account.check_password(password):
                 login = f"username {account.username}, password {password}"
