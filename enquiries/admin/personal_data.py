@@ -35,6 +35,10 @@ COUNT_LABELS = {
     "leads_left_out": "lead(s) left out",
     "bookings_kept": "booking(s) kept",
     "delegate_rows_kept": "delegate row(s) kept",
+    "quotes": "quote(s)",
+    "invoices": "invoice(s) and credit note(s)",
+    "quotes_kept": "accepted quote(s) kept",
+    "invoices_kept": "invoice(s) and credit note(s) kept",
 }
 
 

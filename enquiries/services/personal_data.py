@@ -2,9 +2,11 @@
 in retention.py). Every request answered is recorded as a
 DataRequest, which holds counts and references, never the personal data itself.
 
-What an erasure keeps: bookings and their delegate rows, and the emails sent about a booking.
-They are contract and accounting records (invoices, seat counts, attendance) that we must keep
-whatever the request; the confirmation page lists them so staff can tell the person.
+What an erasure keeps: bookings and their delegate rows, the emails sent about a booking,
+accepted quotes, and invoices and credit notes. They are contract and accounting records (HMRC
+asks for invoices to be kept six years) that we must keep whatever the request; the
+confirmation page lists them so staff can tell the person. Quotes never accepted are emptied
+with their lead (retention._anonymise_quotes).
 """
 
 from dataclasses import dataclass, field
@@ -77,6 +79,8 @@ class ErasurePlan:
     email_ids: list = field(default_factory=list)
     bookings_kept: list = field(default_factory=list)
     delegates_kept: list = field(default_factory=list)
+    quotes_kept: list = field(default_factory=list)
+    invoices_kept: list = field(default_factory=list)
 
     def found_by(self, other):
         """What `other` shares with the lead: ["email"], ["phone"] or both ([] for the lead)."""
@@ -106,6 +110,8 @@ class ErasurePlan:
             "emails": len(self.email_ids),
             "bookings_kept": len(self.bookings_kept),
             "delegate_rows_kept": len(self.delegates_kept),
+            "quotes_kept": len(self.quotes_kept),
+            "invoices_kept": len(self.invoices_kept),
         }
 
     @property
@@ -117,6 +123,8 @@ class ErasurePlan:
             *(f"email {pk}" for pk in self.email_ids),
             *(f"booking {b.reference} (kept)" for b in self.bookings_kept),
             *(f"delegate {d.pk} on booking {d.booking.reference} (kept)" for d in self.delegates_kept),
+            *(f"quote {q.number} version {q.version} (accepted: kept)" for q in self.quotes_kept),
+            *(f"{i.get_kind_display().lower()} {i.number} (kept)" for i in self.invoices_kept),
         ]
 
 
@@ -126,6 +134,8 @@ def person_erase_plan(*, lead, confirmed=None):
     erasure through a whole organisation. `confirmed` (lead ids) narrows the matched leads to
     those staff confirmed are this person's; the lead itself always counts."""
     from booking.models import Booking, Delegate
+    from invoicing.models import Invoice
+    from quotes.models import Quote, QuoteStatus
 
     email, phone = lead.email.strip(), lead.phone or ""
     match = Q(pk=lead.pk)
@@ -143,6 +153,11 @@ def person_erase_plan(*, lead, confirmed=None):
     bookings = (Q(contact_email__iexact=email) if email else Q()) | (Q(contact_phone=phone) if phone else Q())
     if bookings:
         plan.bookings_kept = list(Booking.objects.filter(bookings).order_by("created_at"))
+    plan.quotes_kept = list(
+        Quote.objects.filter(lead__in=[lead.pk for lead in plan.leads], status=QuoteStatus.ACCEPTED).order_by("pk")
+    )
+    if email:
+        plan.invoices_kept = list(Invoice.objects.filter(buyer_email__iexact=email).order_by("pk"))
     # Emails about these leads, and to this address unless sent about a booking (kept with it).
     emails = OutboundEmail.objects.filter(lead__in=[lead.pk for lead in plan.leads])
     emails |= _emails_to([email]).filter(booking__isnull=True)
@@ -239,6 +254,7 @@ def personal_data_export(*, email=None, phone=None, actor=None):
     )
     subscribers = list(NewsletterSubscriber.objects.filter(address_q) if address_q else [])
     emails = list(_emails_to(addresses).order_by("created_at", "pk"))
+    quotes, invoices = _quotes_and_invoices(leads, addresses)
 
     data_request = DataRequest.objects.create(
         kind=DataRequest.Kind.ACCESS,
@@ -249,6 +265,8 @@ def personal_data_export(*, email=None, phone=None, actor=None):
             "delegate_rows": len(delegate_places),
             "newsletter": len(subscribers),
             "emails": len(emails),
+            "quotes": len(quotes),
+            "invoices": len(invoices),
         },
         references=[
             *(f"lead {lead.reference}" for lead in leads),
@@ -256,6 +274,8 @@ def personal_data_export(*, email=None, phone=None, actor=None):
             *(f"delegate {d.pk} on booking {d.booking.reference}" for d in delegate_places),
             *(f"newsletter subscriber {s.pk}" for s in subscribers),
             *(f"email {e.pk}" for e in emails),
+            *(f"quote {q.number or q.pk} version {q.version}" for q in quotes),
+            *(f"{i.get_kind_display().lower()} {i.number}" for i in invoices),
         ],
         actor=actor,
     )
@@ -328,4 +348,47 @@ def personal_data_export(*, email=None, phone=None, actor=None):
             {"at": when(e.created_at), "to": e.to, "kind": e.kind, "subject": e.subject, "status": e.status}
             for e in emails
         ],
+        "quotes": [
+            {
+                "number": q.number,
+                "version": q.version,
+                "status": q.status,
+                "for": q.contact_name,
+                "email": q.contact_email,
+                "organisation": q.organisation,
+                "accepted_by": q.accepted_by_name,
+                "accepted_by_job_title": q.accepted_by_job_title,
+                "accepted_by_email": q.accepted_by_email,
+                "accepted_by_phone": q.accepted_by_phone,
+                "invoice_address": q.invoice_address,
+                "accepted_at": when(q.accepted_at),
+            }
+            for q in quotes
+        ],
+        "invoices": [
+            {
+                "number": i.number,
+                "kind": i.kind,
+                "name": i.buyer_contact_name,
+                "email": i.buyer_email,
+                "organisation": i.buyer_organisation,
+                "address": i.buyer_address,
+                "purchase_order": i.purchase_order,
+                "issued_at": when(i.issued_at),
+            }
+            for i in invoices
+        ],
     }
+
+
+def _quotes_and_invoices(leads, addresses):
+    """Quotes made for these leads or sent to or accepted by these addresses; invoices and
+    credit notes sent to them."""
+    from invoicing.models import Invoice
+    from quotes.models import Quote
+
+    quotes_q, invoices_q = Q(lead__in=[lead.pk for lead in leads]), Q(pk__in=[])
+    for address in addresses:
+        quotes_q |= Q(contact_email__iexact=address) | Q(accepted_by_email__iexact=address)
+        invoices_q |= Q(buyer_email__iexact=address)
+    return list(Quote.objects.filter(quotes_q).order_by("pk")), list(Invoice.objects.filter(invoices_q).order_by("pk"))

@@ -72,9 +72,25 @@ def _anonymise_leads(lead_ids, *, now, reason, actor=None):
         lead.save()
         lead.activities.exclude(kind=LeadActivity.Kind.STATUS).update(text=ANONYMISED)
         _anonymise_emails(lead.emails.all())
+        _anonymise_quotes(lead)
         if closing:  # after the clearing above, which spares status entries anyway
             _activity(lead, LeadActivity.Kind.STATUS, f"Status changed from {previous} to Lost: {ERASED}.", actor=actor)
     return leads
+
+
+def _anonymise_quotes(lead):
+    """A quote never accepted goes with its lead: the person's details emptied and its link
+    revoked. An accepted quote is the contract behind a booking and its invoice, kept as bookings
+    are (personal_data.py)."""
+    from quotes.models import QuoteStatus, new_signing_key
+
+    for quote in lead.quotes.exclude(status=QuoteStatus.ACCEPTED):
+        type(quote).objects.filter(pk=quote.pk).update(
+            contact_name=ANONYMISED,
+            contact_email="",
+            notes="",
+            signing_key=new_signing_key(),
+        )
 
 
 def leads_anonymise_closed(*, now=None):
