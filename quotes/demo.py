@@ -62,6 +62,7 @@ def demo_quote(*, lead, user, course=None, send=True, today=None):
         site_address="Training room, main building",
         site_town=lead.preferred_town or "Ipswich",
         site_postcode="IP4 5PD",
+        delegates=12,
         notes="Includes course workbooks and certificates for every delegate.",
         lines=[
             {
