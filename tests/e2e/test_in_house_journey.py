@@ -34,6 +34,7 @@ from .conftest import DESKTOP, PHONE, axe_violations, screenshot
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "correct-horse-battery-staple"
+LAPTOP = {"width": 1280, "height": 800}
 CLIENT = "morgan.reid@example.org"
 STAFF = [
     ("Alex Green", "alex.green@example.org", "Staff nurse"),
@@ -124,6 +125,10 @@ def arrived(mail, address, subject_start, timeout=30):
     raise AssertionError(f"no {subject_start!r} email to {address}: {[m['Subject'] for m in mail.to(address)]}")
 
 
+def fits(page, viewport):
+    return page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
 def text_of(message):
     return message.get_body(("plain",)).get_content()
 
@@ -143,7 +148,7 @@ def test_an_enquiry_becomes_a_quote_an_accepted_in_house_course_registrations_an
     start = working_start(30)
 
     # Sales: from the lead's page to a quote sent to the client.
-    page.set_viewport_size(DESKTOP)
+    page.set_viewport_size(LAPTOP)
     page.goto(live_server.url + "/admin/")
     page.get_by_label("Username").fill("amy")
     page.get_by_label("Password").fill(PASSWORD)
@@ -151,6 +156,7 @@ def test_an_enquiry_becomes_a_quote_an_accepted_in_house_course_registrations_an
     page.goto(f"{live_server.url}/admin/enquiries/lead/{lead.pk}/change/")
     page.get_by_role("link", name="Create quote").click()
     expect(page.get_by_label("Organisation:")).to_have_value("Orwell Valley NHS Foundation Trust")
+    assert fits(page, LAPTOP), "the quote form scrolls sideways on a laptop"
     page.get_by_label("Trainer:").select_option(label="Helen Ward")
     page.get_by_label("Delegates (up to):").fill("12")
     page.get_by_label("Training site:").fill("Orwell Valley Hospital, Education Centre")
@@ -197,6 +203,10 @@ def test_an_enquiry_becomes_a_quote_an_accepted_in_house_course_registrations_an
     assert session.trainer == trainer and session.capacity == 12 and session.starts_at == start
     lead.refresh_from_db()
     assert lead.status == LeadStatus.WON
+    # The lead's timeline tells the story, and still fits a phone.
+    page.goto(f"{live_server.url}/admin/enquiries/lead/{lead.pk}/change/")
+    expect(page.locator(".lead-timeline")).to_contain_text("Q-00001")
+    assert fits(page, PHONE), "the lead page scrolls sideways on a phone"
     page.set_viewport_size(DESKTOP)
     page.goto(f"{live_server.url}/admin/booking/coursesession/?is_in_house__exact=1")
     row = page.locator("#result_list tbody tr")
