@@ -83,7 +83,7 @@ def test_a_booking_delivers_confirmation_and_joining_instructions_with_invites(
         assert (start.hour, start.minute) == (9, 30)  # London time, BST
         assert start.utcoffset() == timedelta(hours=1)
         assert event.decoded("DTEND").hour == 16
-    assert OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == 4
+    assert OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == 5
 
 
 def _point_celery_at(url):
