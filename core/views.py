@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.conf import settings
 from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
@@ -40,3 +42,17 @@ def server_error(request):
     # No request context processors: the page must render even when the database is down.
     html = render_to_string("500.html", {"provider": settings.PROVIDER})
     return HttpResponseServerError(html)
+
+
+def private_page(view):
+    """Pages reached by a private link (a manage, registration or quote link): never stored by a
+    browser or proxy, never indexed. The site-wide Referrer-Policy (same-origin) keeps the token
+    in the URL from other sites."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = never_cache(view)(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response
+
+    return wrapped

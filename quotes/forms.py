@@ -4,8 +4,8 @@ accept, when, with which date) are quote_accept's, whose refusals come back besi
 from crispy_forms.helper import FormHelper
 from django import forms
 
-from booking.forms import EMAIL_FORMAT, ErrorSummaryMixin
 from booking.models import INVOICE_ADDRESS_MAX
+from core.forms import EMAIL_FORMAT, ErrorSummaryMixin
 
 from .display import date_choice_label
 

@@ -2,30 +2,17 @@
 PDF and the acceptance form, and the confirmation once accepted. An expired or superseded
 version says so and offers a callback instead of the form."""
 
-from functools import wraps
-
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
+
+from core.views import private_page
 
 from . import display, documents, links, services
 from .forms import AcceptForm
 from .models import Quote, QuoteStatus
 from .services.acceptance import acceptance_refusal
-
-
-def private_page(view):
-    """Pages reached by a private link: never stored by a browser or proxy, never indexed."""
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        response = never_cache(view)(request, *args, **kwargs)
-        response["X-Robots-Tag"] = "noindex, nofollow"
-        return response
-
-    return wrapped
 
 
 def _quote_for(token):

@@ -12,11 +12,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from core import spam
+from core.views import private_page
 
 from .. import links, selectors, services
 from ..forms import BookingForm, DelegateFormSet
 from ..models import BookingStatus
-from .common import delegate_rows, private_page
+from .common import delegate_rows
 
 DRAFT_KEY = "booking-draft-{}"
 

@@ -10,10 +10,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from core.views import private_page
+
 from .. import links, selectors, services
 from ..forms import RegistrationForm
 from ..services.in_house import course_full_message, registration_closed_reason
-from .common import private_page
 
 # The session key of the success page: who has just registered, shown once.
 REGISTERED_KEY = "registered-{}"

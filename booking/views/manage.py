@@ -9,12 +9,13 @@ from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core import spam
+from core.views import private_page
 
 from .. import links, selectors, services
 from ..emails import agreed_lines_display, po_due
 from ..forms import CancelForm, DelegateFormSet, NewLinkForm, PurchaseOrderForm, SubstituteForm
 from ..models import Booking
-from .common import delegate_rows, private_page
+from .common import delegate_rows
 
 
 def _actor(request):
