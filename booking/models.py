@@ -295,8 +295,14 @@ class Booking(models.Model):
         """The agreed lines' total excluding VAT, or None when priced per delegate."""
         if not self.agreed_lines:
             return None
-        total = sum(Decimal(line["quantity"]) * Decimal(line["unit_price"]) for line in self.agreed_lines)
-        return total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        # Each line rounded to the penny first, as the quote and the invoice print them.
+        return sum(
+            (
+                (Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
+                for line in self.agreed_lines
+            ),
+            Decimal("0.00"),
+        )
 
     def totals(self):
         """Net, VAT and gross in pounds: the agreed price when there is one, else for all delegates."""

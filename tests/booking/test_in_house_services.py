@@ -97,6 +97,19 @@ def test_agreed_lines_accept_numbers_and_are_stored_as_strings_to_the_penny():
     assert booking.totals()["net"] == Decimal("2749.56")
 
 
+def test_the_agreed_total_is_the_sum_of_lines_rounded_as_the_invoice_rounds_them():
+    # 1.5 x 333.33 = 499.995 -> 500.00; 0.5 x 99.99 = 49.995 -> 50.00: 550.00, not 549.99.
+    booking = make_in_house(
+        agreed_lines=[
+            {"description": "Day rate, a day and a half", "quantity": "1.5", "unit_price": "333.33"},
+            {"description": "Half a day's travel", "quantity": "0.5", "unit_price": "99.99"},
+        ]
+    )
+    assert booking.totals()["net"] == Decimal("550.00")
+    [invoice] = booking.invoices.all()
+    assert (invoice.net, invoice.gross) == (booking.totals()["net"], booking.totals()["gross"])
+
+
 def test_po_to_follow_awaits_the_po_with_no_deadline_to_release_anything():
     booking = make_in_house(purchase_order="", po_to_follow=True)
     assert booking.status == BookingStatus.AWAITING_PO
