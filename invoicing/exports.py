@@ -103,7 +103,7 @@ def _rows(document):
     address = split_address(document.buyer_address)
     head = [
         csv_cell(document.buyer_organisation),
-        document.buyer_email,
+        csv_cell(document.buyer_email),  # an address may start with "=": a formula to a spreadsheet
         *[csv_cell(line) for line in address["lines"]],
         csv_cell(address["city"]),
         "",

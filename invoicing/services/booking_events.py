@@ -12,6 +12,9 @@ session are already locked by the booking service.
   removed -> a credit note for it. A booking priced as a whole (agreed_lines, an in-house
   quote) changes no money when its delegates change.
 - Booking cancelled -> a credit note for whatever is still invoiced and not credited.
+- The PO replaced after invoicing (staff correct it) -> each invoice quoting the old PO is
+  credited for what is left of it and issued again under the new PO: an issued invoice is
+  never edited, and one quoting the wrong PO is returned unpaid.
 - Under the cancellation terms: free until the session's booking closes; after that
   LATE_CANCELLATION_CHARGE_PERCENT of the price is kept and the rest credited (nothing at
   all, so no credit note, at the default 100%). A session we cancel is credited in full.
@@ -61,6 +64,9 @@ def _first_invoice(booking):
 
 
 def _issue_when_confirmed_with_po(event, booking):
+    if event.kind == Kind.PO_ADDED and _first_invoice(booking):
+        _reissue_under_new_po(event, booking)
+        return
     if booking.status != BookingStatus.CONFIRMED or not booking.purchase_order or _first_invoice(booking):
         return
     if sum((_net(line) for line in booking_lines(booking)), Decimal(0)) <= 0:
@@ -68,6 +74,39 @@ def _issue_when_confirmed_with_po(event, booking):
         logger.info("Booking %s is confirmed with nothing to charge: no invoice.", booking.reference)
         return
     invoice_issue(booking=booking, reason=ISSUE_REASONS[event.kind], event=event)
+
+
+def _reissue_under_new_po(event, booking):
+    stale = [
+        (invoice, left) for invoice, left in _open_invoices(booking) if invoice.purchase_order != booking.purchase_order
+    ]
+    if not stale:
+        return
+    lines = []
+    for invoice, left in stale:
+        credit_note_issue(
+            invoice=invoice,
+            amount=left["net"],
+            reason=f"Purchase order changed from {invoice.purchase_order} to {booking.purchase_order}: "
+            "invoiced again under the new purchase order.",
+            event=event,
+        )
+        if left["net"] == invoice.net:  # nothing credited before: the same lines again
+            lines += [
+                {"description": line.description, "quantity": line.quantity, "unit_price": line.unit_price}
+                for line in invoice.lines.all()
+            ]
+        else:
+            lines.append(
+                {"description": f"Balance of invoice {invoice.number}", "quantity": 1, "unit_price": left["net"]}
+            )
+    invoice_issue(
+        booking=booking,
+        lines=lines,
+        reason=f"Purchase order changed to {booking.purchase_order}: replaces "
+        f"{', '.join(invoice.number for invoice, _left in stale)}.",
+        event=event,
+    )
 
 
 def _net(line):

@@ -253,10 +253,16 @@ def test_a_mixed_selection_downloads_both_files_in_a_zip(finance, documents):
 
 
 def test_typed_text_never_runs_as_a_spreadsheet_formula(finance, documents, book):
-    booking = book(count=1, organisation='=HYPERLINK("http://example.com")', purchase_order="PO-F")
+    booking = book(
+        count=1,
+        organisation='=HYPERLINK("http://example.com")',
+        contact_email="=cmd|'/Ccalc'!A0@example.com",  # a valid address, and a formula
+        purchase_order="PO-F",
+    )
     documents["formula"] = booking.invoices.get()
     _, [row] = read_csv(export(finance, documents, "formula").content.decode())
     assert row["*ContactName"].startswith("'=")
+    assert row["EmailAddress"].startswith("'=")
 
 
 @pytest.mark.parametrize(

@@ -108,6 +108,35 @@ def test_no_po_no_invoice_until_the_po_arrives(book):
     assert invoice.gross == D("360.00")
 
 
+def test_a_po_replaced_after_invoicing_credits_the_old_invoice_and_invoices_again_under_the_new(book, session):
+    booking = book(count=2, purchase_order="PO-OLD-1")
+    [old] = invoices(booking)
+    booking_services.booking_add_po(booking=booking, purchase_order="PO-NEW-2", by_staff=True)
+    [credit] = credit_notes(booking)
+    assert (credit.credits, credit.purchase_order, credit.gross) == (old, "PO-OLD-1", old.gross)
+    assert "PO-OLD-1 to PO-NEW-2" in credit.reason
+    [_old, new] = invoices(booking)
+    assert (new.purchase_order, new.gross) == ("PO-NEW-2", old.gross)
+    assert lines(new) == lines(old)
+    assert services.remaining(old)["gross"] == 0
+    emails = OutboundEmail.objects.filter(booking=booking, kind__in=["credit_note_issued", "invoice_issued"])
+    assert emails.count() == 3  # the first invoice, its credit note, the new invoice
+
+    # The same PO again changes nothing.
+    booking_services.booking_add_po(booking=booking, purchase_order="PO-NEW-2", by_staff=True)
+    assert (len(invoices(booking)), len(credit_notes(booking))) == (2, 1)
+
+
+def test_a_po_replaced_after_a_partial_credit_invoices_the_balance(book):
+    booking = book(count=2, purchase_order="PO-OLD-1")
+    [old] = invoices(booking)
+    booking_services.booking_remove_delegate(booking=booking, delegate_id=booking.delegates.first().pk)
+    booking_services.booking_add_po(booking=booking, purchase_order="PO-NEW-2", by_staff=True)
+    new = invoices(booking)[-1]
+    assert lines(new) == [(f"Balance of invoice {old.number}", D("1.000"), D("150.00"), D("150.00"))]
+    assert new.purchase_order == "PO-NEW-2" and services.remaining(old)["net"] == 0
+
+
 def test_a_public_booking_is_invoiced_when_the_booker_confirms_their_email(book):
     booking = book(count=1, email_confirmation=True)
     assert booking.status == BookingStatus.UNCONFIRMED and invoices(booking) == []
