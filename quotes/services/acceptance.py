@@ -15,7 +15,8 @@ from enquiries.models import LeadActivity, LeadStatus
 from enquiries.services import lead_change_status
 
 from .. import notifications
-from ..models import Quote, QuoteStatus, course_days
+from ..models import QuoteStatus, course_days
+from .drafting import lock_versions
 
 # in_house_session_create's fields, as the acceptance form names them.
 FORM_FIELDS = {
@@ -100,7 +101,7 @@ def quote_accept(
     acceptances race: the quote's row is locked. `proposed_date` is one of the quote's proposed
     dates (None when the dates are to be agreed); without a `phone` the lead's number is used.
     Returns the quote."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    quote = lock_versions(quote)
     refusal = acceptance_refusal(quote)
     if refusal:
         raise ValidationError(refusal, code="not_acceptable")
@@ -230,7 +231,7 @@ def quote_schedule(*, quote, starts_at, user):
     date agreed with the client: the course's days from `starts_at`. Refused (nothing changed)
     for a date in the past or not a working day, and when the trainer is not free then.
     Returns the host booking."""
-    quote = Quote.objects.select_for_update().select_related("lead", "course").get(pk=quote.pk)
+    quote = lock_versions(quote)
     if quote.status != QuoteStatus.ACCEPTED:
         raise ValidationError("Only an accepted quote can be scheduled.", code="not_accepted")
     if quote.host_booking_id:

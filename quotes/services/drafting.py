@@ -93,6 +93,18 @@ def _clean_text(quote):
     quote.site_postcode = (quote.site_postcode or "").strip().upper()
 
 
+def lock_versions(quote):
+    """Lock every version of the quote (all sharing its number), always in pk order and only the
+    quotes' own rows (not their lead or course), so that sending one version while the client
+    accepts another waits instead of deadlocking. Returns the fresh row of `quote`."""
+    number = Quote.objects.filter(pk=quote.pk).values_list("number", flat=True).first()
+    rows = Quote.objects.select_for_update(of=("self",)).order_by("pk")
+    locked = {row.pk: row for row in (rows.filter(number=number) if number else rows.filter(pk=quote.pk))}
+    if quote.pk not in locked:
+        raise Quote.DoesNotExist(f"No quote {quote.pk}.")
+    return locked[quote.pk]
+
+
 def lock_draft(quote):
     """The quote, locked for this transaction; refused unless it is still a draft."""
     quote = Quote.objects.select_for_update().get(pk=quote.pk)
@@ -188,7 +200,7 @@ def quote_new_version(*, quote, user):
     """A draft of the next version of a sent quote: its lines and proposed dates copied, valid for
     QUOTE_VALID_DAYS from today. Sending it supersedes the version sent before. If the next
     version is already being drafted, that draft is returned."""
-    quote = Quote.objects.select_for_update().get(pk=quote.pk)
+    quote = lock_versions(quote)
     if quote.status == QuoteStatus.DRAFT:
         raise ValidationError("This quote is still a draft: change it and send it.", code="draft")
     if quote.status == QuoteStatus.ACCEPTED:

@@ -13,6 +13,7 @@ from enquiries.services import lead_change_status
 
 from .. import notifications
 from ..models import Quote, QuoteCounter, QuoteStatus
+from .drafting import lock_versions
 
 
 def quote_send_problems(quote, *, now=None):
@@ -88,7 +89,7 @@ def quote_send(*, quote, user):
     has no lines, a negative price or total, a past valid-until date, or proposed dates in the
     past (and no 'to be agreed'). The first version gets the next number; a later version
     supersedes the one sent before. Returns the quote."""
-    quote = Quote.objects.select_for_update().select_related("lead", "course").get(pk=quote.pk)
+    quote = lock_versions(quote)
     if quote.status != QuoteStatus.DRAFT:
         raise ValidationError("This quote has already been sent.", code="already_sent")
     earlier = []

@@ -112,3 +112,47 @@ def test_control_without_the_lock_both_accept(server, sent_quote, wide_window, m
     results = race(server, sent_quote)
     assert sorted(status for _, status, _ in results) == [200, 200], results
     assert CourseSession.objects.filter(is_in_house=True).count() == 2  # one course sold twice
+
+
+def test_sending_a_new_version_while_the_client_accepts_the_old_one_waits_and_is_refused(
+    require_postgres, lead, amy, monkeypatch
+):
+    """Accepting version 1 locks it while it works; sending version 2 at that moment waits for it
+    (both lock every version in the same order) and is then refused, instead of a deadlock."""
+    from django.db import connection
+
+    from tests.quotes.conftest import accept
+
+    first = services.quote_send(quote=draft(lead, amy), user=amy)
+    second = services.quote_new_version(quote=first, user=amy)
+    checked = acceptance.acceptance_refusal
+
+    def slow_check(quote, **kwargs):
+        refusal = checked(quote, **kwargs)
+        time.sleep(1.0)  # version 1 is locked; the send starts meanwhile
+        return refusal
+
+    monkeypatch.setattr(acceptance, "acceptance_refusal", slow_check)
+    results = {}
+
+    def run(name, action):
+        try:
+            action()
+            results[name] = "done"
+        except Exception as exc:  # the refusal or, without the ordering, the deadlock
+            results[name] = f"{type(exc).__name__}: {exc}"
+        finally:
+            connection.close()
+
+    accepting = threading.Thread(target=run, args=("accept", lambda: accept(first)))
+    sending = threading.Thread(target=run, args=("send", lambda: services.quote_send(quote=second, user=amy)))
+    accepting.start()
+    time.sleep(0.3)
+    sending.start()
+    accepting.join(30)
+    sending.join(30)
+    assert results["accept"] == "done"
+    assert (
+        results["send"].startswith("ValidationError") and "Version 1 of this quote has been accepted" in results["send"]
+    )
+    assert Quote.objects.get(pk=second.pk).status == QuoteStatus.DRAFT
