@@ -104,6 +104,16 @@ class QuoteAdmin(admin.ModelAdmin):
         lead = getattr(request, "_quote_lead", None)
         return quote_prefill(lead) if lead else super().get_changeform_initial_data(request)
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # A refusal from the services while saving (the quote was sent from another tab
+        # meanwhile, say) undoes the whole save and comes back as a message, never a 500.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            for message in exc.messages:
+                self.message_user(request, f"Nothing was saved: {message}", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
     def save_model(self, request, obj, form, change):
         fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS if name in form.cleaned_data}
         if change:

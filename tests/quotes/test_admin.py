@@ -127,6 +127,21 @@ def test_save_and_send_sends_it(amy_client, lead, course, trainer):
     assert OutboundEmail.objects.filter(kind="quote_sent").count() == 1
 
 
+def test_saving_a_draft_sent_meanwhile_from_another_tab_says_so_and_changes_nothing(
+    amy_client, lead, course, trainer, amy
+):
+    fields = quote_fields(lead, course, trainer)
+    amy_client.post(add_url(lead), post_data(fields, [LINE], [{"starts_at": local(working_start(20))}]))
+    quote = Quote.objects.get()
+    services.quote_send(quote=quote, user=amy)  # from another tab, or by a colleague
+    response = amy_client.post(change_url(quote), post_data({**fields, "notes": "Changed"}, button="_save"))
+    assert response.status_code == 302
+    page = amy_client.get(response["Location"]).content.decode()
+    assert "Nothing was saved: This quote has been sent" in page
+    quote.refresh_from_db()
+    assert quote.status == QuoteStatus.SENT and quote.notes == "Includes workbooks and certificates."
+
+
 def test_a_negative_price_is_shown_beside_the_line_and_nothing_is_saved(amy_client, lead, course, trainer):
     data = post_data(quote_fields(lead, course, trainer), [{**LINE, "unit_price": "-950"}])
     response = amy_client.post(add_url(lead), data)
