@@ -179,6 +179,14 @@ KINDS = {
             **{name: MONEY[name] for name in ("total_net", "vat", "vat_rate", "total_gross", "po_line", "status_line")},
         },
     ),
+    "in_house_registration_link": (
+        "In-house course: a new registration link, the old one revoked (booker)",
+        {
+            **BOOKING,
+            "registration_link": IN_HOUSE["registration_link"],
+            "register_closes": IN_HOUSE["register_closes"],
+        },
+    ),
     "in_house_register_changed": (
         "In-house course: people removed or substituted on the register (booker)",
         {

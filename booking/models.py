@@ -352,6 +352,7 @@ class BookingEvent(models.Model):
         SESSION_CANCELLED = "session_cancelled", "Session cancelled"
         SESSION_CHANGED = "session_changed", "Session moved or venue changed"
         LINK_REISSUED = "link_reissued", "New manage link sent"
+        REGISTRATION_LINK_RENEWED = "registration_link_renewed", "New registration link made"
         EMAIL_CONFIRMED = "email_confirmed", "Booker's email address confirmed"
         LAPSED = "lapsed", "Lapsed: not confirmed in time"
 

@@ -285,6 +285,13 @@ def emails_for_event(event):
         _confirmation(out, booking)
     elif event.kind == K.LINK_REISSUED:
         out.to_booker("booking_manage_link")
+    elif event.kind == K.REGISTRATION_LINK_RENEWED:
+        placeholders = in_house_placeholders(booking)
+        out.to_booker(
+            "in_house_registration_link",
+            registration_link=placeholders["registration_link"],
+            register_closes=placeholders["register_closes"],
+        )
     elif event.kind == K.PO_EXPIRED:
         out.to_booker("po_released", **_other_dates(booking.session))
         out.to_delegates("delegate_cancelled", method="CANCEL")

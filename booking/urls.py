@@ -20,6 +20,11 @@ urlpatterns = [
     path("bookings/<str:token>/delegates/<int:delegate_id>/substitute/", views.manage_substitute, name="substitute"),
     path("bookings/<str:token>/cancel/", views.manage_cancel, name="cancel"),
     path("bookings/<str:token>/new-link/", views.manage_new_link, name="manage_new_link"),
+    path(
+        "bookings/<str:token>/registration-link/",
+        views.manage_new_registration_link,
+        name="manage_new_registration_link",
+    ),
     # An in-house course's private registration link, shared by the client's coordinator.
     path("register/<str:token>/", views.register, name="register"),
     path("register/<str:token>/done/", views.registered, name="registered"),

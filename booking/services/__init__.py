@@ -18,6 +18,7 @@ from .in_house import (
     RegistrationClosed,
     host_booking,
     in_house_register,
+    in_house_registration_link_renew,
     in_house_session_create,
 )
 from .seats import (
@@ -59,6 +60,7 @@ __all__ = [
     "booking_substitute_delegate",
     "host_booking",
     "in_house_register",
+    "in_house_registration_link_renew",
     "in_house_session_create",
     "po_holds_release_expired",
     "seats_remaining",

@@ -26,6 +26,7 @@ from ..models import (
     BookingStatus,
     Delegate,
     Venue,
+    new_manage_key,
     new_reference,
 )
 from . import seats
@@ -303,3 +304,25 @@ def in_house_register(*, session, name, email, job_role="", adjustments="", acto
         actor=actor,
     )
     return booking.delegates.get(email__iexact=registrant.email)
+
+
+@transaction.atomic
+def in_house_registration_link_renew(*, booking, actor):
+    """A new private registration link for the booking's in-house course, emailed to the
+    coordinator; every link shared before stops working at once (one forwarded too far, say).
+    Those already registered keep their places."""
+    booking = seats.lock_booking(booking)
+    session = booking.session
+    if not session.is_in_house:
+        raise BookingError("Only an in-house course has a registration link.", code="not_in_house")
+    if session.is_cancelled or not booking.is_active:
+        raise BookingError("This course has been cancelled.", code="session_cancelled")
+    session.registration_key = new_manage_key()
+    session.save(update_fields=["registration_key", "updated_at"])
+    seats.record(
+        booking,
+        BookingEvent.Kind.REGISTRATION_LINK_RENEWED,
+        "New registration link made; the link shared before no longer works.",
+        actor=actor,
+    )
+    return booking

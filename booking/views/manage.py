@@ -257,6 +257,20 @@ def manage_cancel(request, token):
     )
 
 
+@private_page
+@require_POST
+def manage_new_registration_link(request, token):
+    """From an in-house coordinator's register: a new link to share; the old one stops working."""
+    booking = _booking_for(token)
+    return _run(
+        request,
+        token,
+        lambda: services.in_house_registration_link_renew(booking=booking, actor=_actor(request)),
+        "A new registration link is below, and we have emailed it to you. The old link no longer works.",
+        {},
+    )
+
+
 # A new manage link -------------------------------------------------------------------------------
 
 

@@ -289,3 +289,30 @@ def test_the_register_lists_the_invoices_with_links_to_their_pdfs(client, bookin
     for invoice in invoices:
         pdf = reverse("invoicing:booker_pdf", kwargs={"token": links.manage_token(booking), "number": invoice.number})
         assert f'href="{pdf}"' in html and invoice.number in html
+
+
+def test_the_coordinator_makes_a_new_registration_link_and_the_old_one_stops_working(client, booking):
+    from outbox.models import OutboundEmail
+
+    register(booking.session, 1)
+    old = register_url(booking.session)
+    response = client.post(reverse("booking:manage_new_registration_link", args=[links.manage_token(booking)]))
+    assert response.status_code == 302 and response["Location"] == manage_url(booking)
+    booking.session.refresh_from_db()
+    new = register_url(booking.session)
+    page = client.get(manage_url(booking))
+    assert "A new registration link is below" in text(page)
+    assert f'{new}"' in page.content.decode()  # the link to share, in its copy box
+    assert new != old
+    assert client.get(old).status_code == 404
+    assert client.get(new).status_code == 200
+    [email] = OutboundEmail.objects.filter(kind="in_house_registration_link")
+    assert email.to == [booking.contact_email] and new in email.body_text
+    assert booking.delegates.count() == 1  # those registered keep their places
+
+
+def test_a_public_booking_has_no_registration_link_to_renew(client):
+    public = make_booking(make_session(), count=1)
+    response = client.post(reverse("booking:manage_new_registration_link", args=[links.manage_token(public)]))
+    assert response.status_code == 302
+    assert "Only an in-house course has a registration link" in text(client.get(response["Location"]))

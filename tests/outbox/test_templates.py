@@ -150,6 +150,7 @@ BOOKER_KINDS = {
     "booking_manage_link",
     "in_house_confirmation",
     "in_house_register_changed",
+    "in_house_registration_link",
 }
 PRICE_TABLE_KINDS = {"booking_confirmation", "waitlist_promoted", "booking_changed"}
 JOINING_KINDS = {"joining_instructions", "delegate_reminder", "session_changed"}
