@@ -66,10 +66,12 @@ def _from_signed(token, salt, queryset):
     return booking
 
 
-def booking_from_token(token, queryset=None):
-    """The booking for a valid, unexpired token, or None. Reveals nothing about why not."""
+def booking_from_token(token, queryset=None, *, after_the_course=False):
+    """The booking for a valid, unexpired token, or None. Reveals nothing about why not. A manage
+    link expires when the course ends; `after_the_course` keeps it working for what is still
+    needed then (the booking's invoices)."""
     booking = _from_signed(token, SALT, queryset)
-    if booking is None or booking.session.ends_at <= timezone.now():
+    if booking is None or (booking.session.ends_at <= timezone.now() and not after_the_course):
         return None
     return booking
 

@@ -56,3 +56,20 @@ def test_a_new_manage_link_revokes_the_old_one_here_too(client, book):
     booking = Booking.objects.get(pk=booking.pk)
     assert client.get(url(old, "INV-000001")).status_code == 404
     assert client.get(url(links.manage_token(booking), "INV-000001")).status_code == 200
+
+
+def test_the_invoice_is_still_there_after_the_course_while_the_manage_page_is_not(client, book):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from booking.models import CourseSession
+
+    booking = book(count=1)
+    token = links.manage_token(booking)
+    past = timezone.now() - timedelta(days=2)
+    CourseSession.objects.filter(pk=booking.session_id).update(
+        starts_at=past - timedelta(hours=7), ends_at=past, booking_closes_at=past - timedelta(days=1)
+    )
+    assert client.get(reverse("booking:manage", args=[token])).status_code == 404
+    assert client.get(url(token, "INV-000001")).status_code == 200  # payment is due 30 days after issue
