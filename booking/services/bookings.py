@@ -13,6 +13,7 @@ from ..models import (
     BookingEvent,
     BookingStatus,
     Delegate,
+    SessionStatus,
     new_manage_key,
     new_reference,
 )
@@ -158,7 +159,13 @@ def booking_cancel(*, booking, reason="", actor="booker", by_staff=False):
         actor=actor,
         previous_status=previous,
     )
-    if previous in SEAT_HOLDING:
+    if booking.session.is_in_house:
+        # The course was this client's alone: it goes with their booking, and its trainer's days
+        # come free. (Its credit note follows the booking terms, as for any cancellation.)
+        session = booking.session
+        session.status, session.cancelled_reason = SessionStatus.CANCELLED, reason[:300]
+        session.save(update_fields=["status", "cancelled_reason", "updated_at"])
+    elif previous in SEAT_HOLDING:
         waitlist_promote(session=booking.session, actor="system")
     return booking
 

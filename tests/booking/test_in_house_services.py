@@ -332,3 +332,20 @@ def test_po_to_follow_is_chased_but_never_releases_the_course():
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED
     assert "Purchase order: PO-99123" in sent("in_house_confirmation")[-1].body_text
+
+
+def test_cancelling_the_host_booking_cancels_the_course_and_frees_its_trainer():
+    from trainers.models import Trainer
+    from trainers.services import trainer_check_free
+
+    course = CourseFactory(title="Breakaway Skills")
+    trainer = Trainer.objects.create(name="Helen Ward")
+    trainer.courses.add(course)
+    booking = make_in_house(course=course, trainer=trainer)
+    days = [(day.starts_at, day.ends_at) for day in booking.session.days.all()]
+    with pytest.raises(ValidationError):  # she is on it
+        trainer_check_free(trainer=trainer, days=days, course=course)
+    services.booking_cancel(booking=booking, reason="Ward closed for refurbishment", by_staff=True, actor="staff")
+    session = CourseSession.objects.get(pk=booking.session_id)
+    assert (session.status, session.cancelled_reason) == (SessionStatus.CANCELLED, "Ward closed for refurbishment")
+    trainer_check_free(trainer=trainer, days=days, course=course)  # her day is free again
