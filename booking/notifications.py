@@ -19,11 +19,10 @@ from .calendar import PendingInvite, number_invites, session_spans
 from .emails import (
     booking_placeholders,
     further_days_text,
-    in_house_placeholders,
     other_dates_placeholders,
-    places_left_text,
     reply_to,
 )
+from .in_house_text import in_house_placeholders, places_left_text
 from .links import confirm_url
 from .models import DELEGATES_INFORMED, SEAT_HOLDING, Booking, BookingEvent, BookingStatus
 

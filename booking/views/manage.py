@@ -12,8 +12,9 @@ from core import spam
 from core.views import private_page
 
 from .. import links, selectors, services
-from ..emails import agreed_lines_display, po_due
+from ..emails import po_due
 from ..forms import CancelForm, DelegateFormSet, NewLinkForm, PurchaseOrderForm, SubstituteForm
+from ..in_house_text import agreed_lines_display
 from ..models import Booking
 from .common import delegate_rows
 
