@@ -2,7 +2,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 from django.forms import formset_factory
 
-from core.forms import EMAIL_FORMAT, ErrorSummaryMixin
+from core.forms import EMAIL_FORMAT, ErrorSummaryMixin, require_po_or_to_follow
 
 from .models import Booking, Delegate
 
@@ -109,13 +109,7 @@ class BookingForm(ErrorSummaryMixin, forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        purchase_order = (data.get("purchase_order") or "").strip()
-        if purchase_order and data.get("po_to_follow"):
-            self.add_error("po_to_follow", "Give a purchase order number or choose 'PO to follow', not both")
-        elif not purchase_order and not data.get("po_to_follow") and "purchase_order" not in self.errors:
-            self.add_error(
-                "purchase_order", "Give a purchase order number, or choose 'PO to follow' if you will send it later"
-            )
+        require_po_or_to_follow(self, data)
         return data
 
     def _post_clean(self):

@@ -32,3 +32,15 @@ class ErrorSummaryMixin:
     def _first_field_anchor(self):
         first = next(iter(self.fields), None)
         return self[first].auto_id if first else ""
+
+
+def require_po_or_to_follow(form, data):
+    """A purchase order number, or "PO to follow", not both and not neither: the errors go beside
+    the fields (the booking form and the quote acceptance form ask the same)."""
+    purchase_order = (data.get("purchase_order") or "").strip()
+    if purchase_order and data.get("po_to_follow"):
+        form.add_error("po_to_follow", "Give a purchase order number or choose 'PO to follow', not both")
+    elif not purchase_order and not data.get("po_to_follow") and "purchase_order" not in form.errors:
+        form.add_error(
+            "purchase_order", "Give a purchase order number, or choose 'PO to follow' if you will send it later"
+        )

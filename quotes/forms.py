@@ -5,7 +5,7 @@ from crispy_forms.helper import FormHelper
 from django import forms
 
 from booking.models import INVOICE_ADDRESS_MAX
-from core.forms import EMAIL_FORMAT, ErrorSummaryMixin
+from core.forms import EMAIL_FORMAT, ErrorSummaryMixin, require_po_or_to_follow
 
 from .display import date_choice_label
 
@@ -91,13 +91,7 @@ class AcceptForm(ErrorSummaryMixin, forms.Form):
 
     def clean(self):
         data = super().clean()
-        purchase_order = (data.get("purchase_order") or "").strip()
-        if purchase_order and data.get("po_to_follow"):
-            self.add_error("po_to_follow", "Give a purchase order number or choose 'PO to follow', not both")
-        elif not purchase_order and not data.get("po_to_follow") and "purchase_order" not in self.errors:
-            self.add_error(
-                "purchase_order", "Give a purchase order number, or choose 'PO to follow' if you will send it later"
-            )
+        require_po_or_to_follow(self, data)
         return data
 
     def acceptance(self):
