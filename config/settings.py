@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "trainers",
     "quotes",
     "invoicing",
+    "insights",
 ]
 
 MIDDLEWARE = [
