@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from .models import Course, Sector, Testimonial
+from .models import Course, Programme, ProgrammeCourse, Sector, Testimonial
 
 
 class TestimonialInline(admin.StackedInline):
@@ -77,3 +77,29 @@ class TestimonialAdmin(admin.ModelAdmin):
     list_filter = ["is_published", "sector", "course"]
     search_fields = ["quote", "attribution_role", "attribution_organisation"]
     list_select_related = ["course", "sector"]
+
+
+class ProgrammeCourseInline(admin.TabularInline):
+    model = ProgrammeCourse
+    extra = 1
+    fields = ["position", "course", "why"]
+    autocomplete_fields = ["course"]
+    ordering = ["position", "pk"]
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(admin.ModelAdmin):
+    list_display = ["title", "sector", "course_count", "display_order", "is_published"]
+    list_editable = ["display_order", "is_published"]
+    list_filter = ["is_published", "sector"]
+    search_fields = ["title", "introduction", "sector__name", "lines__course__title"]
+    list_select_related = ["sector"]
+    ordering = ["sector__display_order", "display_order", "title"]
+    inlines = [ProgrammeCourseInline]
+
+    @admin.display(description="Courses", ordering="_course_count")
+    def course_count(self, programme):
+        return programme._course_count
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_course_count=Count("lines"))

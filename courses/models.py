@@ -161,3 +161,57 @@ class Testimonial(models.Model):
     @property
     def attribution(self):
         return ", ".join(part for part in [self.attribution_role, self.attribution_organisation] if part)
+
+
+class Programme(models.Model):
+    """An ordered set of complementary courses for a sector: one course is rarely enough."""
+
+    sector = models.ForeignKey(Sector, on_delete=models.CASCADE, related_name="programmes")
+    title = models.CharField(max_length=150, help_text="For example: A programme for NHS wards")
+    introduction = models.TextField(blank=True, help_text="Who the programme is for. Blank lines separate paragraphs.")
+    display_order = models.PositiveSmallIntegerField(default=0)
+    is_published = models.BooleanField("published", default=False)
+    courses = models.ManyToManyField(Course, through="ProgrammeCourse", related_name="programmes")
+
+    class Meta:
+        ordering = ["display_order", "title"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sector", "title"],
+                name="programme_title_unique_in_sector",
+                violation_error_message="This sector already has a programme with this title.",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return self.sector.get_absolute_url() + f"#programme-{self.pk}"
+
+    def enquiry_message(self):
+        return f"We would like to ask about: {self.title}"
+
+
+class ProgrammeCourse(models.Model):
+    """One course in a programme, in its place, with the reason it is there."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="lines")
+    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name="programme_lines")
+    position = models.PositiveSmallIntegerField(default=0)
+    why = models.CharField(
+        "why it is there", max_length=300, help_text="One line: what this course adds to the programme."
+    )
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "course"],
+                name="programme_course_once",
+                violation_error_message="This course is already in the programme.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.position}. {self.course}"

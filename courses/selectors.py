@@ -3,7 +3,7 @@ so a page costs the same number of queries however large the catalogue grows."""
 
 from django.db.models import Prefetch, Q
 
-from .models import Course, Delivery, Sector, Testimonial
+from .models import Course, Delivery, Programme, ProgrammeCourse, Sector, Testimonial
 
 DELIVERY_FIELDS = {
     Delivery.OPEN: "delivery_open",
@@ -40,12 +40,23 @@ def course_list(*, sector=None, delivery=None, search=None, featured=None):
     return courses.distinct()
 
 
+def programme_list():
+    """Published programmes, each with its lines of published courses in order (`published_lines`)."""
+    lines = ProgrammeCourse.objects.filter(course__is_published=True).select_related("course")
+    return (
+        Programme.objects.filter(is_published=True)
+        .select_related("sector")
+        .prefetch_related(Prefetch("lines", queryset=lines, to_attr="published_lines"))
+    )
+
+
 def sector_detail(*, slug):
-    """The sector with its published courses and testimonials prefetched."""
+    """The sector with its published courses, programmes and testimonials prefetched."""
     return (
         sector_list()
         .prefetch_related(
             Prefetch("courses", queryset=course_list(), to_attr="published_courses"),
+            Prefetch("programmes", queryset=programme_list(), to_attr="published_programmes"),
             Prefetch("testimonials", queryset=testimonial_list(), to_attr="published_testimonials"),
         )
         .get(slug=slug)
