@@ -1,4 +1,5 @@
-"""The demo catalogue: the provider's seven sectors, its core courses and a few testimonials.
+"""The demo catalogue: the provider's seven sectors, its core courses, a few testimonials and
+sector programmes (courses/demo_programmes.py).
 
 Loaded by `manage.py load_demo`. Every row is matched on its slug (or quote), so loading
 twice changes nothing. People and organisations here are invented.
@@ -8,6 +9,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from .demo_programmes import load_programmes
 from .models import Course, Sector, Testimonial
 
 SECTORS = [
@@ -360,4 +362,5 @@ def load_catalogue():
             },
         )
         created["testimonials"] += was_created
+    created["programmes"] = load_programmes()
     return created
