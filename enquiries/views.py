@@ -23,7 +23,7 @@ from django.views.generic import FormView, TemplateView
 
 from core import business_hours, spam
 from courses.models import Course
-from courses.selectors import sector_list
+from courses.selectors import programme_list, sector_list
 
 from . import links, services
 from .attribution import tracking_for
@@ -44,6 +44,13 @@ def _working_time_words(hours):
 
 def _published_course(slug):
     return Course.objects.filter(is_published=True, slug=slug).first() if slug else None
+
+
+def _published_programme(pk):
+    pk = pk or ""
+    if not pk.isdigit() or len(pk) > 9:  # not an id the database could hold: no programme
+        return None
+    return programme_list().filter(pk=pk, sector__is_active=True).first()
 
 
 class LeadFormView(FormView):
@@ -100,6 +107,12 @@ class EnquiryView(LeadFormView):
         sector = sector_list().filter(slug=self.request.GET.get("sector") or None).first()
         if sector:
             initial["sector"] = sector.pk
+        # "Ask about this programme" on a sector page: its courses ticked and its name in the message.
+        programme = _published_programme(self.request.GET.get("programme"))
+        if programme:
+            initial["courses"] = [line.course_id for line in programme.published_lines]
+            initial["sector"] = programme.sector_id
+            initial["message"] = programme.enquiry_message()
         return initial
 
     def get_context_data(self, **kwargs):
