@@ -51,6 +51,8 @@ def test_course_list_filters_by_keyboard_alone(page, site):
         "/courses/",
         "/courses/?sector=nhs",
         "/courses/physical-intervention/",
+        "/insights/",
+        "/insights/blog/does-de-escalation-training-work/",
         "/no-such-page/",
     ],
 )

@@ -13,6 +13,7 @@ from booking.demo import load_sessions
 from courses.demo import load_catalogue
 from enquiries.demo import load_leads
 from enquiries.services import SALES_GROUP
+from insights.demo import load_articles
 from quotes.demo import load_quotes
 
 DEMO_USERNAME = "demo"
@@ -35,6 +36,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Demo catalogue: {sectors} sectors, {courses} courses, {testimonials} testimonials added.".format(**created)
         )
+        self.stdout.write(f"Demo articles: {len(load_articles())} loaded.")
         if not no_sessions:
             # Dates are relative to today: a later run tops up the weeks that have come into range.
             # Demo bookings send no emails: their people are invented.
