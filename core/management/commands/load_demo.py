@@ -34,7 +34,8 @@ class Command(BaseCommand):
     def handle(self, *args, no_user=False, no_sessions=False, **options):
         created = load_catalogue()
         self.stdout.write(
-            "Demo catalogue: {sectors} sectors, {courses} courses, {testimonials} testimonials added.".format(**created)
+            "Demo catalogue: {sectors} sectors, {courses} courses, {testimonials} testimonials, "
+            "{programmes} programmes added.".format(**created)
         )
         self.stdout.write(f"Demo articles: {len(load_articles())} loaded.")
         if not no_sessions:
