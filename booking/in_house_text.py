@@ -1,8 +1,9 @@
 """What only an in-house course's emails and register page show: the agreed price line by line,
 the places left and the private registration link (booking/emails.py has the rest)."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from core.money import line_amount
 from core.templatetags.uk import gbp, uk_datetime
 
 from .links import registration_url
@@ -13,7 +14,7 @@ def agreed_lines_display(booking):
     rows = []
     for line in booking.agreed_lines:
         quantity, unit_price = Decimal(line["quantity"]), Decimal(line["unit_price"])
-        amount = (quantity * unit_price).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        amount = line_amount(quantity, unit_price)
         rows.append(
             {
                 "description": line["description"],

@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.money import line_amount
 from courses.models import Course
 
 # Free text a booker types: long enough for any real answer, never megabytes.
@@ -296,13 +297,7 @@ class Booking(models.Model):
         if not self.agreed_lines:
             return None
         # Each line rounded to the penny first, as the quote and the invoice print them.
-        return sum(
-            (
-                (Decimal(line["quantity"]) * Decimal(line["unit_price"])).quantize(Decimal("0.01"), ROUND_HALF_UP)
-                for line in self.agreed_lines
-            ),
-            Decimal("0.00"),
-        )
+        return sum((line_amount(line["quantity"], line["unit_price"]) for line in self.agreed_lines), Decimal("0.00"))
 
     def totals(self):
         """Net, VAT and gross in pounds: the agreed price when there is one, else for all delegates."""

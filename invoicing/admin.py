@@ -16,13 +16,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import ReadOnlyTabularInline, RecordAdmin, action_form_page
-from core.templatetags.uk import uk_datetime
+from core.templatetags.uk import signed_gbp, uk_datetime
 
 from . import exports, selectors, services
 from .models import Invoice, InvoiceLine
 from .pdf import document_pdf
 from .selectors import Status
-from .text import money_text, percent_text, quantity_text, uk_day
+from .text import percent_text, quantity_text, uk_day
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -55,11 +55,11 @@ class InvoiceLineInline(ReadOnlyTabularInline):
 
     @admin.display(description="Unit price excl. VAT")
     def unit_price_shown(self, line):
-        return money_text(line.unit_price)
+        return signed_gbp(line.unit_price)
 
     @admin.display(description="Net")
     def net_shown(self, line):
-        return money_text(line.net)
+        return signed_gbp(line.net)
 
 
 class PaidOnForm(forms.Form):
@@ -169,7 +169,7 @@ class InvoiceAdmin(RecordAdmin):
 
     @admin.display(description="Total incl. VAT", ordering="gross")
     def total(self, document):
-        return money_text(document.gross)
+        return signed_gbp(document.gross)
 
     @admin.display(description="Issued", ordering="issued_at")
     def issued(self, document):
@@ -211,7 +211,7 @@ class InvoiceAdmin(RecordAdmin):
         return format_html_join(
             ", ",
             '<a href="{}">{}</a> ({})',
-            ((reverse("admin:invoicing_invoice_change", args=[n.pk]), n.number, money_text(n.gross)) for n in notes),
+            ((reverse("admin:invoicing_invoice_change", args=[n.pk]), n.number, signed_gbp(n.gross)) for n in notes),
         )
 
     @admin.display(description="VAT rate")
@@ -220,11 +220,11 @@ class InvoiceAdmin(RecordAdmin):
 
     @admin.display(description="Total excl. VAT")
     def net_shown(self, document):
-        return money_text(document.net)
+        return signed_gbp(document.net)
 
     @admin.display(description="VAT")
     def vat_shown(self, document):
-        return money_text(document.vat)
+        return signed_gbp(document.vat)
 
     @admin.display(description="Payment recorded at")
     def paid_recorded_at_shown(self, document):

@@ -6,10 +6,11 @@ the outbox row holds no copy: the PDF kept on the invoice is attached when the e
 
 from django.conf import settings
 
+from core.templatetags.uk import signed_gbp
 from outbox import registry
 from outbox.services import Email
 
-from .text import money_text, percent_text, quantity_text, uk_day
+from .text import percent_text, quantity_text, uk_day
 
 COMMON = {
     "reference": "The booking reference, for example K7PX3M9Q",
@@ -55,7 +56,7 @@ for _name, (_label, _placeholders) in KINDS.items():
 
 def _lines_text(document):
     return "\n".join(
-        f"{line.description}: {quantity_text(line.quantity)} × {money_text(line.unit_price)} = {money_text(line.net)}"
+        f"{line.description}: {quantity_text(line.quantity)} × {signed_gbp(line.unit_price)} = {signed_gbp(line.net)}"
         for line in document.lines.all()
     )
 
@@ -77,9 +78,9 @@ def placeholders(document):
             "credit_note_date": uk_day(document.issued_on),
             "credited_invoice": document.credits.number,
             "credit_reason": document.reason,
-            "credit_net": money_text(document.net),
-            "credit_vat": money_text(document.vat),
-            "credit_total": money_text(document.gross),
+            "credit_net": signed_gbp(document.net),
+            "credit_vat": signed_gbp(document.vat),
+            "credit_total": signed_gbp(document.gross),
         }
     return {
         **values,
@@ -87,9 +88,9 @@ def placeholders(document):
         "invoice_date": uk_day(document.issued_on),
         "invoice_due": uk_day(document.due_on),
         "invoice_for": _lines_text(document),
-        "invoice_net": money_text(document.net),
-        "invoice_vat": money_text(document.vat),
-        "invoice_total": money_text(document.gross),
+        "invoice_net": signed_gbp(document.net),
+        "invoice_vat": signed_gbp(document.vat),
+        "invoice_total": signed_gbp(document.gross),
         "bank_details": document.supplier_bank_details,
     }
 

@@ -19,8 +19,9 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from booking.admin.common import csv_cell
+from core.money import money
 
-from .models import Invoice, money
+from .models import Invoice
 from .text import quantity_text
 
 ADDRESS = ["POAddressLine1", "POAddressLine2", "POAddressLine3", "POAddressLine4", "POCity", "PORegion"]

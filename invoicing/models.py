@@ -10,22 +10,15 @@ refuse anything else. A mistake is corrected by a credit note, never by an edit.
 The rules that issue them live in invoicing/services/.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-PENNY = Decimal("0.01")
-
 # The only fields of an issued document that may ever be written again.
 PAYMENT_FIELDS = frozenset({"paid_on", "paid_recorded_by", "paid_recorded_at"})
 MUTABLE_FIELDS = PAYMENT_FIELDS | {"pdf"}
-
-
-def money(value):
-    """Pounds and pence, half up (HMRC allows rounding VAT to the nearest penny)."""
-    return Decimal(value).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
 class IssuedDocumentError(Exception):

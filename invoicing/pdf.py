@@ -7,9 +7,10 @@ download serves, so a change to the templates or settings never changes an issue
 from django.conf import settings
 
 from core.pdf import render_pdf
+from core.templatetags.uk import signed_gbp
 
 from .models import Invoice
-from .text import money_text, percent_text, quantity_text, uk_day
+from .text import percent_text, quantity_text, uk_day
 
 
 def context(document):
@@ -17,8 +18,8 @@ def context(document):
         {
             "description": line.description,
             "quantity": quantity_text(line.quantity),
-            "unit_price": money_text(line.unit_price),
-            "net": money_text(line.net),
+            "unit_price": signed_gbp(line.unit_price),
+            "net": signed_gbp(line.net),
         }
         for line in document.lines.all()
     ]
@@ -41,9 +42,9 @@ def context(document):
         "due_on": uk_day(document.due_on) if document.due_on else "",
         "due_days": due_days,
         "vat_percent": percent_text(document.vat_rate),
-        "net": money_text(document.net),
-        "vat": money_text(document.vat),
-        "gross": money_text(document.gross),
+        "net": signed_gbp(document.net),
+        "vat": signed_gbp(document.vat),
+        "gross": signed_gbp(document.gross),
         "credited": document.credits,
         "credited_on": uk_day(document.credits.issued_on) if document.credits else "",
     }

@@ -2,8 +2,6 @@
 
 from decimal import Decimal
 
-from core.templatetags.uk import gbp
-
 
 def uk_day(value):
     """A date (not a time) as UK pages show it: Tue 3 March 2026."""
@@ -19,9 +17,3 @@ def quantity_text(quantity):
 def percent_text(rate):
     """0.20 -> "20%", 0.175 -> "17.5%"."""
     return f"{(Decimal(rate) * 100).normalize():f}%"
-
-
-def money_text(value):
-    """£1,234.50, and -£100.00 for a discount line (not £-100.00)."""
-    value = Decimal(value)
-    return f"-{gbp(-value)}" if value < 0 else gbp(value)

@@ -9,7 +9,7 @@ before. The rules (what may be sent, who may accept and when) live in quotes/ser
 import math
 import secrets
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from booking.models import INVOICE_ADDRESS_MAX, purchase_order_validator
 from core import business_hours
-from core.templatetags.uk import gbp
+from core.money import money
+from core.templatetags.uk import signed_gbp
 from courses.models import Course
 
-PENNY = Decimal("0.01")
 # A proposed date starts at its time on each working day; a full day runs 7 hours (09:30-16:30),
 # a half day 3 hours 30 minutes (09:30-13:00).
 FULL_DAY = timedelta(hours=7)
@@ -48,15 +48,6 @@ def default_vat_rate():
 def day_text(day):
     """A date as pages and emails show it: Fri 13 February 2026."""
     return f"{day:%a} {day.day} {day:%B %Y}" if day else ""
-
-
-def signed_gbp(value):
-    """£1,234.50, or -£100.00 (not £-100.00)."""
-    return f"-{gbp(-value)}" if value < 0 else gbp(value)
-
-
-def money(value):
-    return Decimal(value).quantize(PENNY, rounding=ROUND_HALF_UP)
 
 
 class QuoteStatus(models.TextChoices):

@@ -11,13 +11,14 @@ A host booking with "PO to follow" has no PO deadline: the PO is chased (booking
 but the places are never released for want of it, since nobody else could take them.
 """
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from core.money import money
 from core.templatetags.uk import gbp
 
 from ..models import (
@@ -59,10 +60,6 @@ class CourseFull(RegistrationClosed):
     code = "course_full"
 
 
-def _money(value):
-    return Decimal(value).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-
-
 def agreed_lines_clean(lines):
     """The agreed price as stored: [{"description", "quantity", "unit_price"}] with the numbers as
     strings (JSON has no decimals). A line may be a discount (a negative unit price), but the
@@ -74,7 +71,7 @@ def agreed_lines_clean(lines):
         description = str(line.get("description") or "").strip()
         try:
             quantity = Decimal(str(line.get("quantity", "")).strip())
-            unit_price = _money(str(line.get("unit_price", "")).strip())
+            unit_price = money(str(line.get("unit_price", "")).strip())
         except (InvalidOperation, ValueError):
             errors.append(f"Line {number}: enter the quantity and the unit price as numbers.")
             continue

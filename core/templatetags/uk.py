@@ -64,6 +64,12 @@ def uk_span(start, end):
     return f"{uk_datetime(start)} to {uk_datetime(end)}"
 
 
+def signed_gbp(value):
+    """£1,234.50, and -£100.00 for a discount or a credit (not £-100.00)."""
+    value = Decimal(value)
+    return f"-{gbp(-value)}" if value < 0 else gbp(value)
+
+
 @register.filter
 def gbp(value):
     """£1,234.50"""

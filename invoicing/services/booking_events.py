@@ -26,9 +26,10 @@ from decimal import Decimal
 from django.conf import settings
 
 from booking.models import BookingEvent, BookingStatus
+from core.money import line_amount, money
 from core.templatetags.uk import gbp, uk_datetime
 
-from ..models import Invoice, money
+from ..models import Invoice
 from ..text import percent_text
 from .documents import booking_lines, credit_note_issue, invoice_issue, remaining, session_description
 
@@ -110,7 +111,7 @@ def _reissue_under_new_po(event, booking):
 
 
 def _net(line):
-    return money(Decimal(str(line["quantity"])) * Decimal(str(line["unit_price"])))
+    return line_amount(line["quantity"], line["unit_price"])
 
 
 def _invoice_added_places(event, booking):

@@ -16,9 +16,10 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from booking.models import Booking, BookingStatus
+from core.money import money
 from core.templatetags.uk import gbp
 
-from ..models import PAYMENT_FIELDS, Invoice, InvoiceLine, money
+from ..models import PAYMENT_FIELDS, Invoice, InvoiceLine
 from ..text import uk_day
 from .numbering import next_number
 
