@@ -316,3 +316,12 @@ def test_a_public_booking_has_no_registration_link_to_renew(client):
     response = client.post(reverse("booking:manage_new_registration_link", args=[links.manage_token(public)]))
     assert response.status_code == 302
     assert "Only an in-house course has a registration link" in text(client.get(response["Location"]))
+
+
+def test_the_register_offers_remove_for_the_last_person_too(client, booking):
+    only = register(booking.session, 1)
+    page = client.get(manage_url(booking)).content.decode()
+    assert reverse("booking:remove_delegate", args=[links.manage_token(booking), only.pk]) in page
+    public = make_booking(make_session(), count=1)
+    page = client.get(manage_url(public)).content.decode()  # a public booking keeps its one delegate
+    assert reverse("booking:remove_delegate", args=[links.manage_token(public), public.delegates.get().pk]) not in page
