@@ -95,6 +95,11 @@ class CourseSession(models.Model):
     # Its delegates register through a private link (booking/links.py) that carries this key.
     is_in_house = models.BooleanField("in-house", default=False, db_index=True)
     registration_key = models.CharField(max_length=20, default=new_manage_key, editable=False)
+    # The trainer's attendance link is signed with this: a new key revokes the old link.
+    attendance_key = models.CharField(max_length=20, default=new_manage_key, editable=False)
+    completed_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When attendance was in for every day."
+    )
     joining_instructions = models.TextField(blank=True, help_text="Sent to delegates: what to bring, where to go.")
     cancelled_reason = models.CharField(max_length=300, blank=True)
     # Raised each time the dates or venue change, so calendar invites update in place.

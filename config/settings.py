@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "quotes",
     "invoicing",
     "insights",
+    "records",
 ]
 
 MIDDLEWARE = [
@@ -192,7 +193,19 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=8, minute=0, day_of_week="mon-fri"),
     },
     "personal-data-retention": {"task": "enquiries.tasks.apply_retention", "schedule": crontab(hour=2, minute=30)},
+    "attendance-links": {"task": "records.tasks.send_attendance_links", "schedule": crontab(hour=6, minute=30)},
+    "refresher-reminders": {"task": "records.tasks.send_refresher_reminders", "schedule": crontab(hour=9, minute=0)},
 }
+
+# After the course (records/)
+# Refresher reminders go this many days before a certificate expires, once each.
+REFRESHER_REMINDER_DAYS = sorted(env.list("REFRESHER_REMINDER_DAYS", cast=int, default=[60, 14]), reverse=True)
+# The training record calls a certificate "expiring" within this many days of its expiry.
+TRAINING_RECORD_EXPIRING_DAYS = env.int("TRAINING_RECORD_EXPIRING_DAYS", default=90)
+# Course pages show the average rating only from this many responses.
+FEEDBACK_MIN_RESPONSES_SHOWN = env.int("FEEDBACK_MIN_RESPONSES_SHOWN", default=5)
+# Certificate checks per client address per hour on the public verification page.
+CERTIFICATE_VERIFY_RATE_LIMIT_PER_HOUR = env.int("CERTIFICATE_VERIFY_RATE_LIMIT_PER_HOUR", default=60)
 
 # Leads and newsletter
 PRIVACY_NOTICE_VERSION = env("PRIVACY_NOTICE_VERSION", default="2026-01")

@@ -11,6 +11,7 @@ urlpatterns = [
     path("quotes/", include("quotes.urls")),
     path("invoices/", include("invoicing.urls")),
     path("insights/", include("insights.urls")),
+    path("", include("records.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),  # core.admin_site.StaffAdminSite (core/admin_apps.py)

@@ -74,6 +74,14 @@ class Course(models.Model):
         validators=[MinValueValidator(0)],
         help_text="For open courses. Leave blank for in-house only (priced on enquiry).",
     )
+    refresher_course = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="refresher_for",
+        help_text="The shorter course that renews this certificate. Blank: the same course renews it.",
+    )
     sectors = models.ManyToManyField(Sector, related_name="courses", blank=True)
     related_courses = models.ManyToManyField("self", blank=True)
     is_published = models.BooleanField("published", default=False)

@@ -1,5 +1,6 @@
 """UK formats for pages and emails: "Tue 3 March 2026, 09:30-16:30", "£1,234.50"."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
@@ -12,10 +13,10 @@ register = template.Library()
 
 @register.filter
 def uk_date(value):
-    """Tue 3 March 2026"""
+    """Tue 3 March 2026, from a time (in UK time) or a date."""
     if not value:
         return ""
-    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    local = timezone.localtime(value) if isinstance(value, datetime) and timezone.is_aware(value) else value
     return f"{local:%a} {local.day} {local:%B %Y}"
 
 

@@ -18,7 +18,16 @@ import booking.emails  # noqa: F401  (registers the booking kinds; the app does 
 from outbox import rendering
 from outbox.models import EmailTemplate
 from outbox.registry import KINDS
-from tests.outbox import samples_in_house, samples_invoicing, samples_quotes, samples_trainers
+from tests.outbox import (
+    samples_in_house,
+    samples_invoicing,
+    samples_quotes,
+    samples_records_attendance,
+    samples_records_certificates,
+    samples_records_feedback,
+    samples_records_reminders,
+    samples_trainers,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -122,7 +131,16 @@ OPTIONAL = {
 # `online` only switches wording: a session is in person (no joining link) or online (no venue notes).
 FLAGS = {"online", "for_team", "won"}
 # Each newer room keeps its own samples beside this file, so rooms never edit one dict.
-for _room in (samples_in_house, samples_invoicing, samples_quotes, samples_trainers):
+for _room in (
+    samples_in_house,
+    samples_invoicing,
+    samples_quotes,
+    samples_records_attendance,
+    samples_records_certificates,
+    samples_records_feedback,
+    samples_records_reminders,
+    samples_trainers,
+):
     SAMPLES.update(_room.SAMPLES)
     OPTIONAL |= _room.OPTIONAL
     FLAGS |= _room.FLAGS

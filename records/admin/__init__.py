@@ -1,0 +1,1 @@
+from . import attendance, certificates, feedback  # noqa: F401

@@ -1,0 +1,1 @@
+"""Written by the helper that owns this module."""

@@ -1,0 +1,1 @@
+"""Refresher reminder emails: written by the helper that owns reminders."""

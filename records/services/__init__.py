@@ -1,0 +1,17 @@
+"""After-the-course rules, shared by the trainer's page, the admin, the tasks and the tests."""
+
+from .attendance import attendance_mark, attendance_marks, attendance_missing, day_can_be_marked, session_delegates
+from .certificates import Status, certificate_issue, certificate_status, expiry_for, normalise_number
+
+__all__ = [
+    "Status",
+    "attendance_mark",
+    "attendance_marks",
+    "attendance_missing",
+    "certificate_issue",
+    "certificate_status",
+    "day_can_be_marked",
+    "expiry_for",
+    "normalise_number",
+    "session_delegates",
+]
