@@ -18,8 +18,8 @@ from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 
-from booking.admin.common import csv_cell
 from core.money import money
+from core.spreadsheets import csv_cell
 
 from .models import Invoice
 from .text import quantity_text

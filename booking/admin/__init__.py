@@ -7,8 +7,8 @@ read-only.
 """
 
 from .bookings import BookingAdmin
-from .common import csv_cell, model_fields_changed
+from .common import model_fields_changed
 from .sessions import CourseSessionAdmin
 from .venues import VenueAdmin
 
-__all__ = ["BookingAdmin", "CourseSessionAdmin", "VenueAdmin", "csv_cell", "model_fields_changed"]
+__all__ = ["BookingAdmin", "CourseSessionAdmin", "VenueAdmin", "model_fields_changed"]

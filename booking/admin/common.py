@@ -68,12 +68,6 @@ def confirm_with_reason(modeladmin, request, queryset, *, title, intro, button, 
     return data["reason"] if isinstance(data, dict) else data
 
 
-def csv_cell(value):
-    """Text a spreadsheet will not run as a formula: bookers typed some of it."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def po_summary(booking):
     if booking.purchase_order:
         return booking.purchase_order

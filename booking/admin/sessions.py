@@ -20,11 +20,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from core.admin import ReadOnlyTabularInline
+from core.spreadsheets import csv_cell
 from trainers.services import session_assign_trainer, trainer_check_free, trainer_lock
 
 from .. import notifications, selectors, services
 from ..models import SEAT_HOLDING, Booking, BookingStatus, CourseSession, SessionDay, SessionStatus
-from .common import confirm_with_reason, csv_cell, model_fields_changed, po_summary, staff_actor, uk_datetime, uk_span
+from .common import confirm_with_reason, model_fields_changed, po_summary, staff_actor, uk_datetime, uk_span
 
 
 class UpcomingFilter(admin.SimpleListFilter):

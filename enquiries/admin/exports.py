@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
-from booking.admin import csv_cell
+from core.spreadsheets import csv_cell
 from core.templatetags.uk import uk_datetime
 from courses.models import Course
 
