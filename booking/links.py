@@ -116,3 +116,47 @@ def mask_tokens(text):
     read emails but not act as the booker (Sales)."""
     text = _TOKEN_IN_URL.sub(r"\1[private link hidden]\3", text or "")
     return _REGISTER_TOKEN_IN_URL.sub(r"\1[private link hidden]\3", text)
+
+
+# A booking form pre-filled from a link in an email (a refresher reminder, the training record):
+# the delegate and the booker's organisation, for the person to check and change. Signed, so a
+# link cannot be made up to put words in the form; timed, as the details go stale.
+PREFILL_SALT = "booking.prefill"
+PREFILL_MAX_AGE = 180 * 24 * 60 * 60
+PREFILL_FIELDS = {
+    # value name -> longest accepted (the model field's max_length)
+    "name": 150,
+    "email": 254,
+    "job_role": 150,
+    "organisation": 200,
+    "organisation_type": 20,
+    "ods_code": 9,
+    "contact_name": 150,
+    "contact_email": 254,
+}
+
+
+def prefill_token(values):
+    """A signed token for the given values (unknown names and empty values are left out)."""
+    kept = {name: str(values[name]) for name in PREFILL_FIELDS if values.get(name)}
+    return signing.dumps(kept, salt=PREFILL_SALT, compress=True)
+
+
+def prefill_values(token):
+    """The values a valid token carries, or {} for a bad, tampered or expired one."""
+    try:
+        values = signing.loads(token or "", salt=PREFILL_SALT, max_age=PREFILL_MAX_AGE)
+    except (signing.BadSignature, ValueError):
+        return {}
+    if not isinstance(values, dict):
+        return {}
+    return {
+        name: values[name][:limit]
+        for name, limit in PREFILL_FIELDS.items()
+        if isinstance(values.get(name), str) and values[name]
+    }
+
+
+def prefill_url(session, values):
+    """The session's booking form, pre-filled with `values`."""
+    return settings.SITE_URL + reverse("booking:book", args=[session.pk]) + "?prefill=" + prefill_token(values)

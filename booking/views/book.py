@@ -91,6 +91,8 @@ def book(request, session_id):
         if data:
             form.is_valid()
             formset.is_valid()
+        elif request.GET.get("prefill"):
+            form, formset = _prefilled_forms(request.GET["prefill"])
     elif action in {"add", "undo"} or action.startswith("remove-"):
         remove = int(action[7:]) if _whole(action[7:]) else None
         form, formset, removed = _forms_with_rows(
@@ -107,6 +109,19 @@ def book(request, session_id):
             }
             return redirect("booking:review", session_id=session.pk)
     return render(request, "booking/book.html", _book_context(session, form, formset))
+
+
+def _prefilled_forms(token):
+    """Empty forms with the details a signed link carries as starting values; a bad or expired
+    link gives the plain form (the person can still book)."""
+    values = links.prefill_values(token)
+    booking_initial = {
+        name: values[name]
+        for name in ("organisation", "organisation_type", "ods_code", "contact_name", "contact_email")
+        if name in values
+    }
+    delegate = {name: values[name] for name in ("name", "email", "job_role") if name in values}
+    return BookingForm(initial=booking_initial), DelegateFormSet(initial=[delegate] if delegate else None)
 
 
 def _book_context(session, form, formset, *, removed=None):
