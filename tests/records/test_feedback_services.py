@@ -251,3 +251,12 @@ def test_the_rating_is_the_mean_of_each_responses_average(course, settings):
     assert rating == (Decimal("4.3"), 5) and rating.shown
     settings.FEEDBACK_MIN_RESPONSES_SHOWN = 6
     assert not course_rating(course).shown
+
+
+def test_the_course_page_shows_the_rating_from_five_responses(client, course):
+    give(course, (5, 5, 5), (4, 4, 4), (3, 4, 5), (5, 4, 3))
+    page = client.get(course.get_absolute_url()).content.decode()
+    assert "data-course-rating" not in page and "out of 5" not in page
+    give(course, (5, 5, 4))
+    page = client.get(course.get_absolute_url()).content.decode()
+    assert "<strong>Rated 4.3 out of 5</strong> by 5 delegates" in page
