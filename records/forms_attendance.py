@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass, field
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from core.forms import ErrorSummaryMixin
 from core.templatetags.uk import uk_date
 
 from .models import AttendanceStatus
-from .services.attendance import attendance_marks, day_can_be_marked, session_delegates
+from .services.attendance import attendance_mark, attendance_marks, day_can_be_marked, session_delegates
 
 
 class AttendanceDayForm(ErrorSummaryMixin, forms.Form):
@@ -117,3 +118,39 @@ def attendance_page(session, *, now=None, bound=None):
         "certificates": list(session.certificates.order_by("holder_name")) if session.completed_at else [],
         "day_count": len(days),
     }
+
+
+def posted_day(session, data):
+    """The day a form was posted for, or None when the post names no day of this session."""
+    value = data.get("day", "")
+    if not (value.isascii() and value.isdigit()):
+        return None
+    return session.days.filter(pk=int(value)).first()
+
+
+def attendance_form_save(session, data, *, actor):
+    """Validate and save one posted day through attendance_mark(). Returns (form, message): the
+    form with its errors and None, or the form and the words of the success message. (None,
+    None) when the post names no day of this session."""
+    day = posted_day(session, data)
+    if day is None:
+        return None, None
+    form = AttendanceDayForm(data, day=day, delegates=session_delegates(session))
+    if not form.is_valid():
+        return form, None
+    try:
+        issued = attendance_mark(session=session, day=day, marks=form.marks(), actor=actor)
+    except ValidationError as exc:
+        for message in exc.messages:
+            form.add_error(None, message)
+        return form, None
+    session.refresh_from_db(fields=["completed_at"])
+    number = list(session.days.values_list("pk", flat=True)).index(day.pk) + 1
+    marks, delegates = attendance_marks(session), list(session_delegates(session))
+    marked = sum((delegate.pk, day.pk) in marks for delegate in delegates)
+    message = f"Attendance saved for day {number}: {marked} of {len(delegates)} marked."
+    if session.completed_at:
+        message += " Attendance is complete for every day."
+        if issued:
+            message += f" Certificates issued: {len(issued)}."
+    return form, message

@@ -3,7 +3,6 @@ sign-in, made for a phone. One form per day; each save goes through attendance_m
 completes the session once every person has a mark for every day."""
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
@@ -11,8 +10,7 @@ from django.views.decorators.http import require_http_methods
 from core.views import private_page
 
 from .. import links
-from ..forms_attendance import AttendanceDayForm, attendance_page
-from ..services.attendance import attendance_mark, attendance_marks, session_delegates
+from ..forms_attendance import attendance_form_save, attendance_page
 
 
 def _session_for(token):
@@ -26,41 +24,6 @@ def trainer_actor(session):
     return f"{session.trainer.name} (trainer)" if session.trainer else "Trainer (attendance link)"
 
 
-def posted_day(session, request):
-    """The day a form was posted for, or None when the post names no day of this session."""
-    value = request.POST.get("day", "")
-    if not (value.isascii() and value.isdigit()):
-        return None
-    return session.days.filter(pk=int(value)).first()
-
-
-def save_day(session, request, *, actor):
-    """Validate and save one posted day. Returns (form, saved summary or None): the form to show
-    again with its errors, or None and the words of the success message."""
-    day = posted_day(session, request)
-    if day is None:
-        return None, None
-    form = AttendanceDayForm(request.POST, day=day, delegates=session_delegates(session))
-    if not form.is_valid():
-        return form, None
-    try:
-        issued = attendance_mark(session=session, day=day, marks=form.marks(), actor=actor)
-    except ValidationError as exc:
-        for message in exc.messages:
-            form.add_error(None, message)
-        return form, None
-    session.refresh_from_db(fields=["completed_at"])
-    number = list(session.days.values_list("pk", flat=True)).index(day.pk) + 1
-    marks, delegates = attendance_marks(session), list(session_delegates(session))
-    marked, expected = sum((delegate.pk, day.pk) in marks for delegate in delegates), len(delegates)
-    text = f"Attendance saved for day {number}: {marked} of {expected} marked."
-    if session.completed_at:
-        text += " Attendance is complete for every day."
-        if issued:
-            text += f" Certificates issued: {len(issued)}."
-    return form, text
-
-
 @private_page
 @require_http_methods(["GET", "POST"])
 def take(request, token):
@@ -68,7 +31,7 @@ def take(request, token):
     bound = None
     status = 200
     if request.method == "POST":
-        bound, saved = save_day(session, request, actor=trainer_actor(session))
+        bound, saved = attendance_form_save(session, request.POST, actor=trainer_actor(session))
         if saved:
             messages.success(request, saved)
             return redirect("records:attendance", token=token)
