@@ -47,11 +47,8 @@ def trained(
     certificates = []
     for delegate in booking.delegates.all():
         for number, day in enumerate(session_days):
-            status = AttendanceStatus.ATTENDED
-            if attended == "part" and number > 0:
-                status = AttendanceStatus.ABSENT
-            elif attended is False:
-                status = AttendanceStatus.ABSENT
+            absent = attended is False or (attended == "part" and number > 0)
+            status = AttendanceStatus.ABSENT if absent else AttendanceStatus.ATTENDED
             Attendance.objects.create(delegate=delegate, day=day, status=status, marked_by="Test Trainer")
         if attended is True:
             completed_on = timezone.localtime(session_days[-1].starts_at).date()
