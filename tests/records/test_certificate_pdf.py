@@ -33,7 +33,7 @@ def issue_certificate(
     **course_fields,
 ):
     """A certificate through the real services: a session, a booking with one delegate, issued."""
-    course = course or CourseFactory(**{"title": "De-escalation Skills", **course_fields})
+    course = course or CourseFactory(**course_fields)
     session = make_session(course=course)
     booking = make_booking(
         session, organisation=organisation, delegates=[DelegateData(name=name, email=email, job_role="Nurse")]
@@ -44,7 +44,11 @@ def issue_certificate(
 @pytest.fixture
 def certificate():
     return issue_certificate(
-        cpd_hours=Decimal("6.0"), rrn_certified=True, certificate_validity_months=12, quality_award=""
+        title="De-escalation Skills",
+        cpd_hours=Decimal("6.0"),
+        rrn_certified=True,
+        certificate_validity_months=12,
+        quality_award="",
     )
 
 
