@@ -267,6 +267,9 @@ RELATED = {
     "train-the-trainer-conflict-management": ["conflict-resolution"],
 }
 
+# The shorter course that renews a certificate, where there is one.
+REFRESHERS = {"physical-intervention": "physical-intervention-refresher"}
+
 TESTIMONIALS = [
     {
         "quote": "The de-escalation day changed how our whole team approaches a patient in crisis. "
@@ -349,6 +352,8 @@ def load_catalogue():
         created["courses"] += was_created
     for slug, related in RELATED.items():
         courses[slug].related_courses.add(*[courses[other] for other in related])
+    for slug, refresher in REFRESHERS.items():
+        Course.objects.filter(pk=courses[slug].pk).update(refresher_course=courses[refresher])
     for order, data in enumerate(TESTIMONIALS, start=1):
         _testimonial, was_created = Testimonial.objects.update_or_create(
             quote=data["quote"],

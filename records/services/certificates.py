@@ -38,10 +38,16 @@ def add_months(day, months):
 
 
 def expiry_for(course, completed_on):
-    """Valid up to and including the day before the same date `certificate_validity_months` on."""
-    if not course.certificate_validity_months:
+    """The last day it is valid: the day before the same date `certificate_validity_months`
+    on (completed 12 March 2026, three years: valid to 11 March 2029). When that month has
+    no such date (31 January, one month on), to the end of the month."""
+    months = course.certificate_validity_months
+    if not months:
         return None
-    return add_months(completed_on, course.certificate_validity_months) - date.resolution
+    same_date = add_months(completed_on, months)
+    if same_date.day < completed_on.day:
+        return same_date
+    return same_date - date.resolution
 
 
 def accreditation_for(course):

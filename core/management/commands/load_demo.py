@@ -15,6 +15,7 @@ from enquiries.demo import load_leads
 from enquiries.services import SALES_GROUP
 from insights.demo import load_articles
 from quotes.demo import load_quotes
+from records.demo import load_records
 
 DEMO_USERNAME = "demo"
 DEMO_SALES_USERNAME = "sales"
@@ -43,9 +44,11 @@ class Command(BaseCommand):
             # Demo bookings send no emails: their people are invented.
             with notifications.suppressed():
                 created = load_sessions()
+                history = load_records()
             self.stdout.write(
                 "Demo sessions: {venues} venues, {sessions} sessions, {bookings} bookings added.".format(**created)
             )
+            self.stdout.write(f"Demo training history: {history} completed courses added.")
         if no_user:
             return
         password = os.environ.get("DEMO_PASSWORD", "demo-staff-password")
