@@ -14,7 +14,7 @@ from outbox.models import OutboundEmail
 from records import links
 from records.models import Attendance
 
-from .test_attendance_pages import day_form, people, running_session, text, with_certificate_templates_or_skip
+from .test_attendance_pages import day_form, people, running_session, text
 
 pytestmark = pytest.mark.django_db
 
@@ -48,7 +48,6 @@ def sales(client):
 
 
 def test_the_list_shows_started_sessions_with_their_marks_and_filters_by_completion(office):
-    with_certificate_templates_or_skip()
     running = running_session(days=2, bookings=(2, 1), title="De-escalation Skills")
     done = running_session(days=1, bookings=(1,), title="Personal Safety")
     upcoming = running_session(today_is_day=0, title="Lone Working")

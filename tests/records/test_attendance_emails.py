@@ -12,7 +12,7 @@ from outbox.models import OutboundEmail
 from records import links
 from records.tasks import send_attendance_links
 
-from .test_attendance_pages import day_form, page_url, people, running_session, with_certificate_templates_or_skip
+from .test_attendance_pages import day_form, page_url, people, running_session
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -59,7 +59,6 @@ def test_the_link_email_arrives_and_its_link_opens_the_page(smtp_server, client,
 def test_the_booker_is_told_who_attended_and_who_has_a_certificate(
     smtp_server, client, django_capture_on_commit_callbacks
 ):
-    with_certificate_templates_or_skip()
     session = running_session(days=2, today_is_day=2, bookings=(3,))
     booking = session.bookings_made[0]
     first, second, third = people(session)
