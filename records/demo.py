@@ -7,6 +7,7 @@ Sessions are booked through the real services for future dates and then moved in
 demo trust has a completed course.
 """
 
+import math
 from datetime import datetime, time, timedelta
 
 from django.db import transaction
@@ -80,7 +81,7 @@ def _session_in_the_past(course, venue, first):
     ahead = timezone.localdate() + timedelta(days=10)
     while ahead.weekday() >= 5:
         ahead += timedelta(days=1)
-    count = max(1, int(course.duration_days + 0.5))
+    count = max(1, math.ceil(course.duration_days))
     spans = [
         (
             datetime.combine(ahead + timedelta(days=n), time(9, 30), LONDON),
