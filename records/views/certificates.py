@@ -30,7 +30,7 @@ from ..pdf import certificate_day, certificate_pdf
 from ..services import Status, certificate_status, normalise_number
 
 EXAMPLE = "7K3M-9QXP-2H4D"
-FORMAT_MESSAGE = f"Enter the certificate number as printed on the certificate: 12 letters and numbers, like {EXAMPLE}"
+FORMAT_MESSAGE = f"Enter a certificate number of 12 letters and numbers, like {EXAMPLE}"
 
 
 class VerifyForm(ErrorSummaryMixin, forms.Form):
