@@ -21,17 +21,21 @@ class ErrorSummaryMixin:
             for error in errors
         ]
         for name in self.fields:
-            bound = self[name]
-            anchor = bound.auto_id + "_0" if bound.field.widget.use_fieldset else bound.auto_id
+            anchor = self._anchor(name)
             rows += [
                 {"field": name, "anchor": anchor, "message": f"{self.summary_prefix}{error}"}
                 for error in self.errors.get(name, [])
             ]
         return rows
 
+    def _anchor(self, name):
+        # A radio group has no element of its own id: link to its first choice.
+        bound = self[name]
+        return bound.auto_id + "_0" if bound.field.widget.use_fieldset else bound.auto_id
+
     def _first_field_anchor(self):
         first = next(iter(self.fields), None)
-        return self[first].auto_id if first else ""
+        return self._anchor(first) if first else ""
 
 
 def require_po_or_to_follow(form, data):

@@ -36,11 +36,6 @@ class AttendanceDayForm(ErrorSummaryMixin, forms.Form):
             )
             self.fields[f"d{delegate.pk}"].delegate = delegate
 
-    def _first_field_anchor(self):
-        # A radio group has no element of its own id: the form's problems link to its first choice.
-        first = next(iter(self.fields), None)
-        return f"{self[first].auto_id}_0" if first else ""
-
     def marks(self):
         """{delegate_id: status} as chosen. Marks posted for someone who is no longer on the
         session (removed after the page was shown) are kept, so the service refuses the save

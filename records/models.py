@@ -143,3 +143,6 @@ class Feedback(models.Model):
     @property
     def average(self):
         return (self.content_rating + self.trainer_rating + self.relevance_rating) / 3
+
+
+from .proxies import SessionAttendance  # noqa: E402, F401  (the admin's attendance by session; no table)

@@ -2,8 +2,26 @@
 
 from .attendance import attendance_mark, attendance_marks, attendance_missing, day_can_be_marked, session_delegates
 from .certificates import Status, certificate_issue, certificate_status, expiry_for, normalise_number
+from .feedback import (
+    CourseRating,
+    FeedbackAlreadyGiven,
+    course_rating,
+    feedback_decline,
+    feedback_publish,
+    feedback_refusal,
+    feedback_submit,
+    feedback_unpublish,
+)
 
 __all__ = [
+    "CourseRating",
+    "FeedbackAlreadyGiven",
+    "course_rating",
+    "feedback_decline",
+    "feedback_publish",
+    "feedback_refusal",
+    "feedback_submit",
+    "feedback_unpublish",
     "Status",
     "attendance_mark",
     "attendance_marks",
