@@ -20,7 +20,7 @@ from booking.models import Booking, CourseSession, OrganisationType, SessionDay
 from courses.models import Course
 from trainers.demo import free_trainer
 
-from .services import attendance_mark, session_delegates
+from .services import attendance_mark, feedback_submit, session_delegates
 from .services.certificates import add_months
 
 TRUST = ("Orwell Valley NHS Foundation Trust", "RZV", "example.org")
@@ -32,6 +32,16 @@ HISTORY = [
     ("physical-intervention", 37, 0, []),  # expired
     ("de-escalation-skills", 2, 0, ["Isla Morgan"]),
 ]
+# Feedback from each attendee on these courses: (content, trainer, relevance), and one quote
+# left for the office to moderate (Feedback > Quotes awaiting moderation).
+FEEDBACK = {
+    "de-escalation-skills": [(5, 5, 5), (4, 5, 4), (5, 5, 4), (4, 4, 5), (5, 4, 5), (3, 4, 4), (5, 5, 5)],
+    "breakaway-and-personal-safety": [(4, 4, 5), (5, 5, 5), (4, 5, 4), (5, 4, 4), (4, 4, 4), (5, 5, 4), (4, 5, 5)],
+}
+QUOTE = (
+    "The scenarios were our own corridors and our own patients. I now step back, lower my voice and "
+    "give choices, and it works."
+)
 PEOPLE = [
     ("Amara Adebayo", "Staff nurse"),
     ("Ben Clarke", "Healthcare assistant"),
@@ -72,6 +82,21 @@ def load_records(*, today=None):
                 for delegate in session_delegates(session)
             }
             attendance_mark(session=session, day=day, marks=marks, actor="Demo trainer", now=after)
+        for delegate, (content, trainer, relevance) in zip(
+            session_delegates(session), FEEDBACK.get(slug, []), strict=False
+        ):
+            quoted = delegate.name == "Chloe Davies" and slug == "de-escalation-skills"
+            feedback_submit(
+                delegate=delegate,
+                content_rating=content,
+                trainer_rating=trainer,
+                relevance_rating=relevance,
+                will_do_differently="Give people time and choices before anything else.",
+                comment=QUOTE if quoted else "",
+                may_quote=quoted,
+                attribution="role",
+                now=after + timedelta(days=1),
+            )
         added += 1
     return added
 
