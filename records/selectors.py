@@ -24,7 +24,6 @@ from booking.models import Booking, Delegate
 from booking.selectors import session_list_upcoming
 
 from .models import Attendance, AttendanceStatus
-from .services.certificates import Status, certificate_status
 
 # Addresses at these domains belong to people of many organisations: the domain says nothing.
 SHARED_EMAIL_DOMAINS = frozenset(
@@ -191,6 +190,9 @@ class RecordRow:
 
 
 def _status(certificate, today):
+    # Imported here: records.services imports the reminders, which read from this module.
+    from .services.certificates import Status, certificate_status
+
     if certificate.expires_on is None:
         return NO_EXPIRY
     expiring_days = settings.TRAINING_RECORD_EXPIRING_DAYS
