@@ -1,19 +1,23 @@
 """The certificate PDF, read back: who, what, when, until when, the number and where to check it;
-tagged for screen readers; drawn once and kept."""
+tagged for screen readers; drawn once and kept; emailed on completion with links that work."""
 
+import email
+import email.policy
 import io
-from datetime import date
+import re
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from pypdf import PdfReader
 
 from booking.services import DelegateData
 from records import links
-from records.models import Certificate
+from records.models import AttendanceStatus, Certificate
 from records.pdf import certificate_pdf, render
-from records.services import certificate_issue
+from records.services import attendance_mark, certificate_issue
 from tests.factories import CourseFactory, make_booking, make_session
 from tests.invoicing.conftest import pdf_text
 from tests.invoicing.test_pdf import structure_tags
@@ -114,3 +118,42 @@ def test_the_pdf_is_drawn_once_and_kept(certificate, settings):
     settings.PROVIDER = {**settings.PROVIDER, "name": "Renamed Training Ltd"}
     assert certificate_pdf(Certificate.objects.get(pk=certificate.pk)) == first
     assert "Renamed" in pdf_text(render(certificate))  # what a redraw would have said
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_on_completion_the_certificate_is_emailed_with_its_pdf_and_its_links_work(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.SITE_URL = "https://training.example.com"
+    course = CourseFactory(title="Breakaway Techniques", certificate_validity_months=36, rrn_certified=True)
+    session = make_session(course=course, starts_in_days=2)
+    booking = make_booking(
+        session, delegates=[DelegateData(name="Jo Patel", email="jo.patel@example.org", job_role="Support worker")]
+    )
+    delegate, day = booking.delegates.get(), session.days.get()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        attendance_mark(
+            session=session,
+            day=day,
+            marks={delegate.pk: AttendanceStatus.ATTENDED},
+            actor="Helen Ward",
+            now=day.ends_at + timedelta(hours=1),
+        )
+    certificate = Certificate.objects.get(delegate=delegate)
+    (message,) = [m for m in mail.outbox if m.to == ["jo.patel@example.org"] and certificate.number in m.subject]
+    parsed = email.message_from_bytes(message.message().as_bytes(), policy=email.policy.default)
+    (attachment,) = [part for part in parsed.walk() if part.get_content_disposition() == "attachment"]
+    assert attachment.get_filename() == f"certificate-{certificate.number}.pdf"
+    assert attachment.get_content_type() == "application/pdf"
+    content = attachment.get_content()
+    assert content == bytes(Certificate.objects.get(pk=certificate.pk).pdf)  # the copy kept
+    text = pdf_text(content)
+    assert "Jo Patel" in text and "Breakaway Techniques" in text and certificate.number in text
+    # The email's two links: the PDF as kept, and the public check saying Valid.
+    body = message.body
+    download = re.search(r"https://training\.example\.com(/certificates/\S+/certificate\.pdf)", body).group(1)
+    response = client.get(download)
+    assert response.status_code == 200 and response.content == content
+    check = re.search(r"https://training\.example\.com(/certificates/verify/\?number=\S+)", body).group(1)
+    assert "<title>Valid:" in client.get(check).content.decode()
