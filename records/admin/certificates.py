@@ -2,7 +2,7 @@
 is valid), found by number however it is typed, by name, email or organisation; filtered by
 course and by valid, expiring or expired; each with its PDF as issued and its public check page.
 
-Who may do what: anyone who may view delegates (Sales, the office) or certificates sees them;
+Who may do what: those who may view certificates (Sales, by records/migrations/0003) see them;
 the staff who may resend emails ("Can resend emails") may email a certificate to its holder
 again. Nobody adds, edits or deletes one here.
 """
@@ -148,14 +148,7 @@ class CertificateAdmin(RecordAdmin):
             found = found | queryset.filter(number=number)
         return found, may_have_duplicates
 
-    # Who may see and do what --------------------------------------------------------------------------
-
-    def has_view_permission(self, request, obj=None):
-        # Those who see the bookings' delegates (Sales) see what they were certified for.
-        return request.user.has_perm("booking.view_delegate") or super().has_view_permission(request, obj)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
+    # Who may do what ------------------------------------------------------------------------------
 
     def has_resend_permission(self, request):
         return request.user.has_perm("outbox.resend_outboundemail")
