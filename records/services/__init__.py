@@ -12,6 +12,7 @@ from .feedback import (
     feedback_submit,
     feedback_unpublish,
 )
+from .reminders import refresher_reminders_send
 
 __all__ = [
     "CourseRating",
@@ -31,5 +32,6 @@ __all__ = [
     "day_can_be_marked",
     "expiry_for",
     "normalise_number",
+    "refresher_reminders_send",
     "session_delegates",
 ]
