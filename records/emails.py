@@ -119,7 +119,7 @@ def queue_completion(session, delegates, marks, issued, *, first_time):
         return
     days = list(session.days.all())
     common = session_placeholders(session)
-    out = [_certificate_email(certificate, common) for certificate in issued]
+    out = [certificate_email(certificate) for certificate in issued]
     if first_time:
         by_booking = {}
         for delegate in delegates:
@@ -177,13 +177,18 @@ def _summary_email(booking, people, days, marks, common):
     )
 
 
-def _certificate_email(certificate, common):
+def certificate_email(certificate, *, unique_key=None):
+    """The certificate_issued email; with `unique_key`, a resend from the admin."""
+    session = certificate.session
+    common = session_placeholders(session) if session else {"session_dates": "", "venue": ""}
     return Email(
         kind="certificate_issued",
         to=[certificate.holder_email],
-        unique_key=f"certificate_issued:{certificate.number}",
+        unique_key=unique_key or f"certificate_issued:{certificate.number}",
         placeholders={
             **common,
+            # As printed on the certificate, whatever the catalogue calls the course now.
+            "course": certificate.course_title,
             "delegate_name": certificate.holder_name,
             "certificate_number": certificate.number,
             "completed_on": uk_date(certificate.completed_on),

@@ -23,11 +23,10 @@ from django.utils.safestring import mark_safe
 
 from core.admin import RecordAdmin
 from core.templatetags.uk import uk_date, uk_datetime
-from outbox import registry
 from outbox.models import OutboundEmail
-from outbox.services import Email, email_queue_many
+from outbox.services import email_queue_many
 
-from .. import emails, links
+from .. import emails
 from ..models import Certificate
 from ..pdf import certificate_pdf
 from ..services import Status, certificate_status, normalise_number
@@ -63,37 +62,10 @@ class StatusFilter(admin.SimpleListFilter):
 
 
 def resend_email(certificate, *, now=None):
-    """The certificate_issued email again, as records/emails.py first sent it (same kind, same
-    placeholders, the PDF as kept), under a key of its own: one per certificate per minute, so a
-    double click sends one."""
-    now = timezone.localtime(now)
-    session = certificate.session
-    common = (
-        emails.session_placeholders(session)
-        if session is not None
-        else {"course": certificate.course_title, "session_dates": "", "venue": ""}
-    )
-    delegate = certificate.delegate
-    return Email(
-        kind="certificate_issued",
-        to=[certificate.holder_email],
-        unique_key=f"certificate_issued:{certificate.number}:resend:{now:%Y%m%dT%H%M}",
-        placeholders={
-            **common,
-            # As printed on the certificate, whatever the catalogue calls the course now.
-            "course": certificate.course_title,
-            "delegate_name": certificate.holder_name,
-            "certificate_number": certificate.number,
-            "completed_on": uk_date(certificate.completed_on),
-            "expires_on": uk_date(certificate.expires_on),
-            "accreditation": certificate.accreditation,
-            "certificate_url": links.certificate_url(certificate),
-            "verify_url": links.verify_url(certificate),
-        },
-        attachments=[registry.document_attachment(f"certificate:{certificate.pk}", certificate.filename)],
-        booking=delegate.booking if delegate else None,
-        reply_to=[settings.PROVIDER["email"]],
-    )
+    """The certificate_issued email again, under a key of its own: one per certificate per
+    minute, so a double click sends one."""
+    stamp = f"{timezone.localtime(now):%Y%m%dT%H%M}"
+    return emails.certificate_email(certificate, unique_key=f"certificate_issued:{certificate.number}:resend:{stamp}")
 
 
 @admin.register(Certificate)

@@ -115,7 +115,7 @@ def feedback_submit(
 ):
     """Record the delegate's feedback, once. Refused whole, with a message per field, when
     anything is wrong; FeedbackAlreadyGiven when they gave it before."""
-    delegate = Delegate.objects.select_for_update().select_related("booking__session").get(pk=delegate.pk)
+    delegate = Delegate.objects.select_for_update(of=("self",)).select_related("booking__session").get(pk=delegate.pk)
     if Feedback.objects.filter(delegate=delegate).exists():
         raise FeedbackAlreadyGiven("You have already given feedback on this course. Thank you.")
     refusal = feedback_refusal(delegate)
@@ -186,7 +186,8 @@ def default_sector(feedback):
 
 
 def _locked(feedback):
-    return Feedback.objects.select_for_update().select_related("course", "testimonial").get(pk=feedback.pk)
+    # Only the feedback row: PostgreSQL cannot lock the empty side of the testimonial outer join.
+    return Feedback.objects.select_for_update(of=("self",)).select_related("course", "testimonial").get(pk=feedback.pk)
 
 
 def _refuse_unless_pending(feedback, doing):
