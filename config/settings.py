@@ -198,6 +198,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # After the course (records/)
+# The trainer's attendance link works until this many days after the course ends.
+ATTENDANCE_LINK_DAYS_AFTER = env.int("ATTENDANCE_LINK_DAYS_AFTER", default=14)
 # Refresher reminders go this many days before a certificate expires, once each.
 REFRESHER_REMINDER_DAYS = sorted(env.list("REFRESHER_REMINDER_DAYS", cast=int, default=[60, 14]), reverse=True)
 # The training record calls a certificate "expiring" within this many days of its expiry.

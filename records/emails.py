@@ -4,6 +4,8 @@ queueing them through the outbox in the caller's transaction (sent after commit,
 has a unique key). The refresher reminders' kinds are in reminder_emails.py.
 """
 
+import re
+
 from django.conf import settings
 
 from booking import notifications
@@ -69,6 +71,18 @@ KINDS = {
 for _name, (_label, _placeholders) in KINDS.items():
     registry.register(_name, _label, _placeholders)
 
+# The private links of this room, as they appear in emails: each lets its holder act (mark
+# attendance, answer as the delegate, read the organisation's record, book as the delegate).
+_PRIVATE_LINKS = re.compile(
+    r"(/(?:attendance|feedback|training-record|certificates)/)(?!verify/)[^/\s\"'<>]+(/)|([?&]prefill=)[^&\s\"'<>]+"
+)
+
+
+@registry.register_mask
+def mask_tokens(text):
+    """The text without this room's private tokens, for staff who may read emails but not act."""
+    return _PRIVATE_LINKS.sub(lambda m: f"{m[1]}[private link hidden]{m[2]}" if m[1] else f"{m[3]}[hidden]", text or "")
+
 
 def session_placeholders(session):
     venue = session.venue
@@ -87,6 +101,11 @@ def attendance_line(delegate, days, marks):
     return f"{delegate.name}: " + ", ".join(f"day {n} {status}" for n, status in enumerate(statuses, 1))
 
 
+def attendance_link_key(session):
+    """Once per link: a new trainer or a renewed link sends again."""
+    return f"attendance_link:{session.pk}:{session.attendance_key}:{session.trainer_id}"
+
+
 def queue_attendance_link(session):
     """The trainer's link, once per session (a new key sends a new one)."""
     if notifications.is_suppressed() or session.trainer is None or not session.trainer.email:
@@ -98,7 +117,7 @@ def queue_attendance_link(session):
             Email(
                 kind="attendance_link",
                 to=[session.trainer.email],
-                unique_key=f"attendance_link:{session.pk}:{session.attendance_key}",
+                unique_key=attendance_link_key(session),
                 placeholders={
                     **session_placeholders(session),
                     "trainer_name": session.trainer.name,

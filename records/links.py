@@ -2,12 +2,15 @@
 delegate's feedback form and the booker's organisation training record. None needs a login;
 each is signed with its own salt, so one kind of link never opens another kind of page."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from booking.models import Booking, CourseSession, Delegate
+from booking.models import DELEGATES_INFORMED, Booking, CourseSession, Delegate
 
 from .models import Certificate
 
@@ -36,20 +39,32 @@ def _pk_and_key(value):
 
 
 def attendance_token(session):
-    """The trainer's link; a new attendance_key on the session revokes it."""
-    return signing.Signer(salt=ATTENDANCE_SALT).sign(f"{session.pk}.{session.attendance_key}")
+    """The trainer's link. It names the trainer: when the session gets another trainer, the old
+    one's link stops working; a new attendance_key (attendance_link_renew) revokes it too."""
+    return signing.Signer(salt=ATTENDANCE_SALT).sign(f"{session.pk}.{session.attendance_key}.{session.trainer_id or 0}")
 
 
 def attendance_url(session):
     return _url("records:attendance", attendance_token(session))
 
 
-def session_from_attendance_token(token):
-    pk, key = _pk_and_key(_unsign(token, ATTENDANCE_SALT))
-    if pk is None:
+def attendance_link_closes(session):
+    """After this the link no longer opens: later corrections are made by the office."""
+    return session.ends_at + timedelta(days=settings.ATTENDANCE_LINK_DAYS_AFTER)
+
+
+def session_from_attendance_token(token, now=None):
+    parts = (_unsign(token, ATTENDANCE_SALT) or "").split(".")
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in (parts[0], parts[2])):
         return None
+    pk, key, trainer_id = int(parts[0]), parts[1], int(parts[2]) or None
     session = CourseSession.objects.select_related("course", "venue", "trainer").filter(pk=pk).first()
-    if session is None or not constant_time_compare(key, session.attendance_key):
+    if (
+        session is None
+        or not constant_time_compare(key, session.attendance_key)
+        or session.trainer_id != trainer_id
+        or (now or timezone.now()) > attendance_link_closes(session)
+    ):
         return None
     return session
 
@@ -73,8 +88,9 @@ def verify_url(certificate=None):
 
 
 def feedback_token(delegate):
-    # The booking's manage key is part of it: the delegate's place, not just their row number.
-    return signing.Signer(salt=FEEDBACK_SALT).sign(f"{delegate.pk}.{delegate.booking.manage_key}")
+    # The delegate's place on the booking, signed: no key of the booker's goes to the delegate,
+    # and the booker renewing their manage link leaves the survey link working.
+    return signing.Signer(salt=FEEDBACK_SALT).sign(f"{delegate.pk}.{delegate.booking.reference}")
 
 
 def feedback_url(delegate):
@@ -87,7 +103,7 @@ def delegate_from_feedback_token(token):
         return None
     delegate = Delegate.objects.select_related("booking__session__course", "booking__session__trainer").filter(pk=pk)
     delegate = delegate.first()
-    if delegate is None or not constant_time_compare(key, delegate.booking.manage_key):
+    if delegate is None or not constant_time_compare(key, delegate.booking.reference):
         return None
     return delegate
 
@@ -103,10 +119,12 @@ def training_record_url(booking):
 
 
 def booking_from_training_record_token(token):
+    """Only for a booking that held its places: a booking cancelled, released or never
+    confirmed opens no organisation's record."""
     reference, _, key = (_unsign(token, RECORD_SALT) or "").partition(".")
     if not reference or not key:
         return None
-    booking = Booking.objects.filter(reference=reference).first()
+    booking = Booking.objects.filter(reference=reference, status__in=DELEGATES_INFORMED).first()
     if booking is None or not constant_time_compare(key, booking.manage_key):
         return None
     return booking

@@ -1,12 +1,12 @@
 """Reads after the course: the sessions that renew a certificate, and an organisation's training
 record (every delegate it has had trained, with their certificates), each in a few queries.
 
-Which bookings are "the organisation's" is a privacy decision. The NHS ODS code identifies an
-organisation; when the booking has one, bookings with the same code count (and bookings with no
-code whose name and email domain match, below). Without a code, a name alone is not enough: two
-organisations can share a name. So a booking counts only when its organisation's name is the
-same (ignoring case, spaces and punctuation) AND its booker's email is at the same domain. On a
-domain anyone can have an address at (gmail.com, nhs.net ...), the same booker's address.
+Which bookings are "the organisation's" is a privacy decision. Anyone can type a name or an NHS
+ODS code (codes are public) into the booking form, so neither alone opens another booking's
+people: a booking counts only when its booker's email is at the same domain (on a domain anyone
+can have an address at, gmail.com, nhs.net ..., the same address) AND it is the same
+organisation: the same ODS code, or the same name (ignoring case, spaces and punctuation) where
+the codes do not differ.
 """
 
 import re
@@ -129,18 +129,17 @@ def _same_name_and_domain(booking):
 
 def organisation_bookings(booking):
     """The bookings of the booker's organisation (see the module's docstring), this one included."""
-    name = normalise_organisation(booking.organisation)
-    ods = booking.ods_code.strip()
-    by_name = Booking.objects.filter(_same_name_and_domain(booking))
-    if ods:
-        # Another code is another organisation, even under the same name.
-        by_name = by_name.filter(ods_code="")
-    matched = {b.pk for b in by_name.only("pk", "organisation") if normalise_organisation(b.organisation) == name}
-    matched.add(booking.pk)
-    query = Q(pk__in=matched)
-    if ods:
-        query |= Q(ods_code__iexact=ods)
-    return Booking.objects.filter(query)
+    name, ods = normalise_organisation(booking.organisation), booking.ods_code.strip().upper()
+
+    def same_organisation(other):
+        other_ods = other.ods_code.strip().upper()
+        if ods and other_ods:
+            return other_ods == ods  # another code is another organisation, whatever the name
+        return normalise_organisation(other.organisation) == name
+
+    candidates = Booking.objects.filter(_same_name_and_domain(booking)).only("pk", "organisation", "ods_code")
+    matched = {other.pk for other in candidates if same_organisation(other)} | {booking.pk}
+    return Booking.objects.filter(pk__in=matched)
 
 
 # The statuses, most urgent first, as the page and the CSV show them.

@@ -76,6 +76,11 @@ def booking_substitute_delegate(*, booking, delegate_id, replacement, actor="boo
     delegate = booking.delegates.filter(pk=delegate_id).first()
     if delegate is None:
         raise ValidationError({"delegate": "That delegate is not on this booking."})
+    # Attendance (records/) is marked against this row: another person must not inherit it.
+    if delegate.attendance.exists():
+        raise ValidationError(
+            {"delegate": f"{delegate.name} already has attendance marked for this course, so cannot be replaced."}
+        )
     [new] = seats.validate_delegates([replacement])
     others = [d.email for d in booking.delegates.all() if d.pk != delegate.pk]
     seats.check_delegate_emails(booking.session, [*others, new.email], exclude_booking=booking)

@@ -23,10 +23,11 @@ from core.templatetags.uk import uk_datetime, uk_span
 from outbox.models import OutboundEmail
 
 from .. import links
-from ..emails import queue_attendance_link
+from ..emails import attendance_link_key, queue_attendance_link
 from ..forms_attendance import attendance_form_save, attendance_page
 from ..models import Attendance
 from ..proxies import SessionAttendance
+from ..services import attendance_link_renew
 
 
 def _count(queryset, by):
@@ -149,6 +150,14 @@ class SessionAttendanceAdmin(admin.ModelAdmin):
             if "send_link" in request.POST:
                 self.send_link(request, session)
                 return redirect(request.path)
+            if "new_link" in request.POST:
+                attendance_link_renew(session=session)
+                self.message_user(
+                    request,
+                    "A new link is made and the old one no longer works. Email it to the trainer.",
+                    messages.SUCCESS,
+                )
+                return redirect(request.path)
             bound, saved = attendance_form_save(session, request.POST, actor=staff_name(request.user))
             if saved:
                 self.message_user(request, saved, messages.SUCCESS)
@@ -168,8 +177,10 @@ class SessionAttendanceAdmin(admin.ModelAdmin):
             "can_mark": can_mark,
             "show_numbers": True,
             "error_summary": bound.error_summary() if bound is not None else [],
-            "attendance_url": links.attendance_url(session),
+            # The link lets anyone holding it mark attendance: only for those who may mark.
+            "attendance_url": links.attendance_url(session) if can_mark else "",
             "link_sent": self.link_sent(session),
+            "link_closes": links.attendance_link_closes(session),
             "session_url": reverse("admin:booking_coursesession_change", args=[session.pk]),
             "changelist_url": reverse("admin:records_sessionattendance_changelist"),
             **(extra_context or {}),
@@ -178,11 +189,7 @@ class SessionAttendanceAdmin(admin.ModelAdmin):
         return TemplateResponse(request, self.template, context, status=status)
 
     def link_sent(self, session):
-        return (
-            OutboundEmail.objects.filter(unique_key=f"attendance_link:{session.pk}:{session.attendance_key}")
-            .order_by("-created_at")
-            .first()
-        )
+        return OutboundEmail.objects.filter(unique_key=attendance_link_key(session)).order_by("-created_at").first()
 
     def send_link(self, request, session):
         trainer = session.trainer

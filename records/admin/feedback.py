@@ -156,6 +156,10 @@ class FeedbackAdmin(RecordAdmin):
     def has_publish_permission(self, request):
         return self.has_view_permission(request) and request.user.has_perm("courses.add_testimonial")
 
+    def has_unpublish_permission(self, request):
+        # Taking a quote down deletes its testimonial.
+        return self.has_publish_permission(request) and request.user.has_perm("courses.delete_testimonial")
+
     # Columns and fields ---------------------------------------------------------------------------
 
     @admin.display(description="Session date", ordering="session__starts_at")
@@ -209,7 +213,7 @@ class FeedbackAdmin(RecordAdmin):
             if may_moderate and feedback.moderation == Moderation.PENDING
             else None,
             "unpublish_url": reverse("admin:records_feedback_unpublish", args=[object_id])
-            if may_moderate and feedback.moderation == Moderation.PUBLISHED
+            if may_moderate and feedback.moderation == Moderation.PUBLISHED and self.has_unpublish_permission(request)
             else None,
         }
         return super().change_view(request, object_id, form_url, extra_context)
@@ -345,6 +349,8 @@ class FeedbackAdmin(RecordAdmin):
 
     def unpublish_view(self, request, object_id):
         feedback = self._moderated(request, object_id)
+        if not self.has_unpublish_permission(request):
+            raise PermissionDenied
         try:
             feedback_unpublish(feedback=feedback, actor=request.user.get_username())
         except ValidationError as exc:

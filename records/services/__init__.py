@@ -1,6 +1,13 @@
 """After-the-course rules, shared by the trainer's page, the admin, the tasks and the tests."""
 
-from .attendance import attendance_mark, attendance_marks, attendance_missing, day_can_be_marked, session_delegates
+from .attendance import (
+    attendance_link_renew,
+    attendance_mark,
+    attendance_marks,
+    attendance_missing,
+    day_can_be_marked,
+    session_delegates,
+)
 from .certificates import Status, certificate_issue, certificate_status, expiry_for, normalise_number
 from .feedback import (
     CourseRating,
@@ -15,6 +22,7 @@ from .feedback import (
 from .reminders import refresher_reminders_send
 
 __all__ = [
+    "attendance_link_renew",
     "CourseRating",
     "FeedbackAlreadyGiven",
     "course_rating",

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from booking.models import DELEGATES_INFORMED, CourseSession, Delegate, SessionStatus
+from booking.models import DELEGATES_INFORMED, CourseSession, Delegate, SessionStatus, new_manage_key
 
 from .. import emails
 from ..models import Attendance, AttendanceStatus
@@ -34,6 +34,13 @@ def attendance_marks(session):
             "delegate_id", "day_id", "status"
         )
     }
+
+
+def attendance_link_renew(*, session):
+    """A new key for the trainer's link: the link given out before stops working."""
+    session.attendance_key = new_manage_key()
+    session.save(update_fields=["attendance_key", "updated_at"])
+    return session
 
 
 def day_can_be_marked(day, now=None):

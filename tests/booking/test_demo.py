@@ -50,7 +50,8 @@ def test_demo_has_four_venues_one_of_them_online(demo):
 
 def test_demo_sessions_cover_the_next_three_months_on_weekdays(demo):
     today = timezone.localdate()
-    sessions = list(session_list().order_by("starts_at"))
+    # The rota ahead; the demo's training history (records/demo.py) is in the past, completed.
+    sessions = list(session_list().filter(completed_at__isnull=True).order_by("starts_at"))
     assert len(sessions) >= 40
     assert {s.course.slug for s in sessions} == set(Course.objects.values_list("slug", flat=True))
     assert {s.venue.place for s in sessions} == {"Ipswich", "London", "Manchester", "Online"}

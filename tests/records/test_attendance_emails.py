@@ -32,7 +32,7 @@ def test_the_trainer_gets_the_link_on_the_first_mornings_run_only_once():
     assert send_attendance_links() == 1
     [email] = link_emails()
     assert email.to == ["helen.ward@example.com"]
-    assert email.unique_key == f"attendance_link:{today.pk}:{today.attendance_key}"
+    assert email.unique_key == f"attendance_link:{today.pk}:{today.attendance_key}:{today.trainer_id}"
     assert links.attendance_url(today) in email.body_text
 
     # The beat runs again (a retry, a second worker): nothing more goes out.

@@ -258,7 +258,7 @@ def test_the_holder_who_booked_themselves_gets_one_email(courses, refresher_sess
     assert [e.kind for e in reminders()] == ["refresher_reminder"]
 
 
-def test_the_daily_task_sends_them(courses, refresher_session):
+def test_the_daily_task_sends_them(eager_celery, courses, refresher_session):
     from records.tasks import send_refresher_reminders
 
     holder(courses[0], today() + timedelta(days=60))

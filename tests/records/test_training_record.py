@@ -47,13 +47,23 @@ def people(prefix):
 # Whose training --------------------------------------------------------------------------------
 
 
-def test_by_ods_code_whatever_the_organisation_is_called(course):
-    mine, _ = trained(course, organisation="East Suffolk NHS FT", ods_code="RGT", **people("a"))
+def test_by_ods_code_whatever_the_organisation_is_called_at_the_same_domain(course):
+    mine, _ = trained(course, organisation="East Suffolk NHS FT", ods_code="RGT", contact_email="l@esneft.example")
     trained(course, organisation="ESNEFT", ods_code="rgt", contact_email="x@esneft.example", **people("b"))
-    trained(course, organisation="Ipswich Hospital", ods_code="RGT", contact_email="y@other.example", **people("c"))
-    trained(course, organisation="East Suffolk NHS FT", ods_code="RDE", **people("d"))  # another code
+    trained(course, organisation="Ipswich Hospital", ods_code="RGT", contact_email="y@ESNEFT.example", **people("c"))
+    trained(course, organisation="East Suffolk NHS FT", ods_code="RDE", contact_email="z@esneft.example")  # other code
     rows = selectors.training_record(mine)
-    assert sorted(row.email for row in rows) == ["a-0@example.org", "b-0@example.org", "c-0@example.org"]
+    expected = ["b-0@example.org", "c-0@example.org", *(d.email for d in mine.delegates.all())]
+    assert sorted(row.email for row in rows) == sorted(expected)
+
+
+def test_a_stranger_typing_a_trusts_ods_code_sees_none_of_its_people(course):
+    """ODS codes are public and the booking form takes any: the code alone opens nothing."""
+    trained(course, organisation="East Suffolk NHS FT", ods_code="RGT", contact_email="l@esneft.example", **people("a"))
+    stranger, _ = trained(
+        course, organisation="East Suffolk NHS FT", ods_code="RGT", contact_email="me@attacker.example", **people("s")
+    )
+    assert sorted(r.email for r in selectors.training_record(stranger)) == ["s-0@example.org"]
 
 
 def test_with_an_ods_code_bookings_without_one_count_by_name_and_domain(course):
