@@ -1,5 +1,6 @@
-// The in-house register's "Copy" button (booking/manage.html): shown only when the browser can
-// copy; the link stays a read-only field anyone can select and copy by hand.
+// "Copy" buttons for private links (the in-house register on booking/manage.html, the trainer's
+// attendance link in the admin): shown only when the browser can copy; the link stays a
+// read-only field anyone can select and copy by hand. The button's data-copied says what next.
 (function () {
   if (!navigator.clipboard) return;
   document.querySelectorAll("[data-copy]").forEach(function (button) {
@@ -10,7 +11,7 @@
     button.addEventListener("click", function () {
       navigator.clipboard.writeText(field.value).then(
         function () {
-          if (status) status.textContent = "Link copied. Paste it into an email or message to your staff.";
+          if (status) status.textContent = button.dataset.copied || "Link copied.";
         },
         function () {
           field.select();
