@@ -7,13 +7,11 @@ the staff who may resend emails ("Can resend emails") may email a certificate to
 again. Nobody adds, edits or deletes one here.
 """
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
@@ -30,6 +28,7 @@ from .. import emails
 from ..models import Certificate
 from ..pdf import certificate_pdf
 from ..services import Status, certificate_status, normalise_number
+from ..services.certificates import certificates_with_status
 
 STATUS_LABELS = {Status.VALID: "Valid", Status.EXPIRING: "Valid, expiring soon", Status.EXPIRED: "Expired"}
 
@@ -50,15 +49,7 @@ class StatusFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        # The same rule as certificate_status(): valid up to and including expires_on.
-        today = timezone.localdate()
-        if self.value() == Status.VALID:
-            return queryset.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
-        if self.value() == Status.EXPIRING:
-            return queryset.filter(expires_on__gte=today, expires_on__lt=today + timedelta(days=_expiring_days()))
-        if self.value() == Status.EXPIRED:
-            return queryset.filter(expires_on__lt=today)
-        return queryset
+        return certificates_with_status(queryset, self.value(), expiring_days=_expiring_days())
 
 
 def resend_email(certificate, *, now=None):

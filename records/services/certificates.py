@@ -3,9 +3,10 @@
 import calendar
 import re
 import secrets
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Certificate
@@ -73,6 +74,19 @@ def certificate_status(certificate, *, today=None, expiring_days=None):
     if expiring_days is not None and certificate.expires_on and (certificate.expires_on - today).days < expiring_days:
         return Status.EXPIRING
     return Status.VALID
+
+
+def certificates_with_status(queryset, status, *, today=None, expiring_days=None):
+    """The certificates of `queryset` that certificate_status() would give `status` (VALID
+    includes those expiring soon); the admin's filter."""
+    today = today or timezone.localdate()
+    if status == Status.VALID:
+        return queryset.filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+    if status == Status.EXPIRING:
+        return queryset.filter(expires_on__gte=today, expires_on__lt=today + timedelta(days=expiring_days))
+    if status == Status.EXPIRED:
+        return queryset.filter(expires_on__lt=today)
+    return queryset
 
 
 def certificate_issue(*, delegate, session, completed_on):
