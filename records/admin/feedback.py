@@ -10,7 +10,6 @@ declining quotes, which puts words on the public site, needs "Can add testimonia
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Avg, Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -27,6 +26,7 @@ from ..services.feedback import (
     default_sector,
     feedback_decline,
     feedback_publish,
+    feedback_results,
     feedback_unpublish,
 )
 
@@ -36,12 +36,6 @@ PENDING_FILTER = "?moderation=pending"
 
 def _errors(exc):
     return exc.messages
-
-
-def _average(row):
-    """The mean of a group's three average ratings (each response has all three)."""
-    parts = [row["content_avg"], row["trainer_avg"], row["relevance_avg"]]
-    return sum(parts) / 3 if all(part is not None for part in parts) else None
 
 
 class ModerationFilter(admin.SimpleListFilter):
@@ -252,43 +246,21 @@ class FeedbackAdmin(RecordAdmin):
     def results_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        ratings = {
-            "responses": Count("pk"),
-            "content_avg": Avg("content_rating"),
-            "trainer_avg": Avg("trainer_rating"),
-            "relevance_avg": Avg("relevance_rating"),
-        }
-
-        def grouped(*fields, order):
-            rows = list(Feedback.objects.values(*fields).annotate(**ratings).order_by(*order))
-            for row in rows:
-                row["average"] = _average(row)
-            return rows
-
+        results = feedback_results()
         changelist = reverse(CHANGELIST)
-        by_course = grouped("course", "course__title", order=["course__title"])
-        for row in by_course:
-            row["url"] = f"{changelist}?course__id__exact={row['course']}"
-        by_trainer = grouped("trainer", "trainer__name", order=["trainer__name"])
-        for row in by_trainer:
-            row["url"] = f"{changelist}?trainer__id__exact={row['trainer']}" if row["trainer"] else ""
-        by_session = grouped(
-            "session", "session__starts_at", "course__title", "trainer__name", order=["-session__starts_at"]
-        )
-        for row in by_session:
-            row["url"] = f"{changelist}?session__id__exact={row['session']}"
-        overall = Feedback.objects.aggregate(**ratings)
-        overall["average"] = _average(overall)
+        for key, field in [("by_course", "course"), ("by_trainer", "trainer"), ("by_session", "session")]:
+            for row in results[key]:
+                row["url"] = f"{changelist}?{field}__id__exact={row[field]}" if row[field] else ""
         return self._page(
             request,
             "results.html",
             {
                 "title": "Feedback results",
-                "overall": overall,
+                "overall": results["overall"],
                 "tables": [
-                    ("by-course", "By course", "Course", by_course),
-                    ("by-trainer", "By trainer", "Trainer", by_trainer),
-                    ("by-session", "By session", "Session", by_session),
+                    ("by-course", "By course", "Course", results["by_course"]),
+                    ("by-trainer", "By trainer", "Trainer", results["by_trainer"]),
+                    ("by-session", "By session", "Session", results["by_session"]),
                 ],
             },
         )

@@ -18,7 +18,7 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Sum
+from django.db.models import Avg, Count, Sum
 from django.utils import timezone
 
 from booking.models import Delegate, SessionStatus
@@ -279,3 +279,36 @@ def course_rating(course):
     total = totals["content"] + totals["trainer"] + totals["relevance"]
     average = (Decimal(total) / Decimal(3 * count)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
     return CourseRating(average, count)
+
+
+RESULT_RATINGS = {
+    "responses": Count("pk"),
+    "content_avg": Avg("content_rating"),
+    "trainer_avg": Avg("trainer_rating"),
+    "relevance_avg": Avg("relevance_rating"),
+}
+
+
+def _with_average(row):
+    """The mean of a group's three average ratings (each response has all three)."""
+    parts = [row["content_avg"], row["trainer_avg"], row["relevance_avg"]]
+    row["average"] = sum(parts) / 3 if all(part is not None for part in parts) else None
+    return row
+
+
+def feedback_results(queryset=None):
+    """Responses and average ratings overall and by course, trainer and session (the admin's
+    results page): a few grouped queries, whatever the number of responses."""
+    queryset = queryset if queryset is not None else Feedback.objects.all()
+
+    def grouped(*fields, order):
+        return [_with_average(row) for row in queryset.values(*fields).annotate(**RESULT_RATINGS).order_by(*order)]
+
+    return {
+        "overall": _with_average(queryset.aggregate(**RESULT_RATINGS)),
+        "by_course": grouped("course", "course__title", order=["course__title"]),
+        "by_trainer": grouped("trainer", "trainer__name", order=["trainer__name"]),
+        "by_session": grouped(
+            "session", "session__starts_at", "course__title", "trainer__name", order=["-session__starts_at"]
+        ),
+    }
