@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from .models import Booking, CourseSession
+from .models import Booking, CourseSession, Delegate
 
 SALT = "booking.manage"
 
@@ -119,44 +119,48 @@ def mask_tokens(text):
 
 
 # A booking form pre-filled from a link in an email (a refresher reminder, the training record):
-# the delegate and the booker's organisation, for the person to check and change. Signed, so a
-# link cannot be made up to put words in the form; timed, as the details go stale.
+# the delegate and the booker's organisation, for the person to check and change. The link carries
+# only a reference (the delegate's id, and whether to fill in the booker), signed so it cannot be
+# made up or altered, and timed, as the details go stale; the page looks the details up. No name,
+# address or organisation is in the URL (server logs, browser history, proxies).
 PREFILL_SALT = "booking.prefill"
 PREFILL_MAX_AGE = 180 * 24 * 60 * 60
-PREFILL_FIELDS = {
-    # value name -> longest accepted (the model field's max_length)
-    "name": 150,
-    "email": 254,
-    "job_role": 150,
-    "organisation": 200,
-    "organisation_type": 20,
-    "ods_code": 9,
-    "contact_name": 150,
-    "contact_email": 254,
-}
 
 
-def prefill_token(values):
-    """A signed token for the given values (unknown names and empty values are left out)."""
-    kept = {name: str(values[name]) for name in PREFILL_FIELDS if values.get(name)}
-    return signing.dumps(kept, salt=PREFILL_SALT, compress=True)
+def prefill_token(delegate, *, with_contact=True):
+    """A signed, timed reference to `delegate`; `with_contact` also fills in the booker."""
+    return signing.TimestampSigner(salt=PREFILL_SALT).sign(f"{delegate.pk}.{int(with_contact)}")
 
 
 def prefill_values(token):
-    """The values a valid token carries, or {} for a bad, tampered or expired one."""
+    """The values a valid token stands for: the delegate's name, email and job role and their
+    booking's organisation (and its booker, when the token says so). {} for a bad, tampered,
+    expired or foreign token, or one naming a delegate no longer there."""
     try:
-        values = signing.loads(token or "", salt=PREFILL_SALT, max_age=PREFILL_MAX_AGE)
+        value = signing.TimestampSigner(salt=PREFILL_SALT).unsign(token or "", max_age=PREFILL_MAX_AGE)
     except (signing.BadSignature, ValueError):
         return {}
-    if not isinstance(values, dict):
+    pk, _, with_contact = value.partition(".")
+    if not (pk.isascii() and pk.isdigit()) or with_contact not in {"0", "1"}:
         return {}
-    return {
-        name: values[name][:limit]
-        for name, limit in PREFILL_FIELDS.items()
-        if isinstance(values.get(name), str) and values[name]
+    delegate = Delegate.objects.select_related("booking").filter(pk=int(pk)).first()
+    if delegate is None:
+        return {}
+    booking = delegate.booking
+    values = {
+        "name": delegate.name,
+        "email": delegate.email,
+        "job_role": delegate.job_role,
+        "organisation": booking.organisation,
+        "organisation_type": booking.organisation_type,
+        "ods_code": booking.ods_code,
     }
+    if with_contact == "1":
+        values.update(contact_name=booking.contact_name, contact_email=booking.contact_email)
+    return {name: value for name, value in values.items() if value}
 
 
-def prefill_url(session, values):
-    """The session's booking form, pre-filled with `values`."""
-    return settings.SITE_URL + reverse("booking:book", args=[session.pk]) + "?prefill=" + prefill_token(values)
+def prefill_url(session, delegate, *, with_contact=True):
+    """The session's booking form, pre-filled with `delegate` (see prefill_token)."""
+    token = prefill_token(delegate, with_contact=with_contact)
+    return settings.SITE_URL + reverse("booking:book", args=[session.pk]) + "?prefill=" + token

@@ -6,14 +6,13 @@ when, is decided in services/reminders.py.
 
 from django.conf import settings
 
-from booking import links as booking_links
 from booking import notifications
 from core.templatetags.uk import uk_date, uk_span
 from outbox import registry
 from outbox.services import Email
 
 from . import links
-from .selectors import course_url, enquiry_url, prefill_for_booking
+from .selectors import book_url, course_url, enquiry_url
 
 REMINDER = {
     "delegate_name": "The certificate holder's name",
@@ -64,14 +63,15 @@ def when_text(session):
     return f"{uk_date(session.starts_at)} ({len(days)} days)"
 
 
-def session_offers(sessions, values):
-    """Each session as the email shows it, with a booking link pre-filled with `values`."""
+def session_offers(sessions, delegate, *, with_contact):
+    """Each session as the email shows it, with a booking link pre-filled with `delegate` and
+    their organisation (and its booker `with_contact`); the plain form without a delegate."""
     return [
         {
             "when": when_text(session),
             "where": "Online (virtual classroom)" if session.venue.is_online else str(session.venue),
             "seats": seats_text(session.seats_remaining),
-            "url": booking_links.prefill_url(session, values),
+            "url": book_url(session, delegate, with_contact=with_contact),
         }
         for session in sessions
     ]
@@ -89,11 +89,6 @@ def queue_refresher_reminder(certificate, *, window, days_left, course, sessions
         return 0
     delegate = certificate.delegate
     booking = delegate.booking if delegate else None
-    person = {
-        "name": certificate.holder_name,
-        "email": certificate.holder_email,
-        "job_role": delegate.job_role if delegate else "",
-    }
     common = {
         "delegate_name": certificate.holder_name,
         "course": certificate.course_title,
@@ -106,7 +101,7 @@ def queue_refresher_reminder(certificate, *, window, days_left, course, sessions
     }
     key = f"{certificate.number}:{window}"
     # The holder books for themselves or passes it on: their form is not filled in as the booker.
-    mine = session_offers(sessions, prefill_for_booking(booking, **person, with_contact=False))
+    mine = session_offers(sessions, delegate, with_contact=False)
     out = [
         Email(
             kind="refresher_reminder",
@@ -119,7 +114,7 @@ def queue_refresher_reminder(certificate, *, window, days_left, course, sessions
         )
     ]
     if booking is not None and booking.contact_email.casefold() != certificate.holder_email.casefold():
-        theirs = session_offers(sessions, prefill_for_booking(booking, **person))
+        theirs = session_offers(sessions, delegate, with_contact=True)
         out.append(
             Email(
                 kind="refresher_reminder_booker",

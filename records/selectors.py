@@ -86,16 +86,12 @@ def renewal_sessions(course, by_course, limit=3):
     return options[0], []
 
 
-def prefill_for_booking(booking, *, name, email, job_role="", with_contact=True):
-    """The values that pre-fill a booking form: the delegate and the booker's organisation."""
-    values = {"name": name, "email": email, "job_role": job_role}
-    if booking is not None:
-        values.update(
-            organisation=booking.organisation, organisation_type=booking.organisation_type, ods_code=booking.ods_code
-        )
-        if with_contact:
-            values.update(contact_name=booking.contact_name, contact_email=booking.contact_email)
-    return values
+def book_url(session, delegate, *, with_contact=True):
+    """The session's booking form pre-filled with `delegate` and their organisation (an opaque
+    signed link, booking.links.prefill_url); the plain form when there is no delegate."""
+    if delegate is None:
+        return settings.SITE_URL + reverse("booking:book", args=[session.pk])
+    return booking_links.prefill_url(session, delegate, with_contact=with_contact)
 
 
 def course_url(course):
@@ -249,7 +245,7 @@ def training_record(booking, today=None):
         rows.append(row)
         if status in (EXPIRED, EXPIRING):
             wanted.append((row, certificate))
-    _add_book_links(wanted, booking, today)
+    _add_book_links(wanted, today)
     rows.sort(key=lambda r: (r.status, r.expires_on or date.max, r.name.casefold(), r.completed_on))
     return rows
 
@@ -273,9 +269,10 @@ def _renewed(certificates):
     return renewed
 
 
-def _add_book_links(wanted, booking, today):
+def _add_book_links(wanted, today):
     """The next bookable date of the refresher (or the same course), pre-filled with the person
-    and the organisation; the course's page when there is none. One query for them all."""
+    and their booking's organisation and booker; the course's page when there is none. One query
+    for them all."""
     if not wanted:
         return
     courses = {c.pk: c for _, certificate in wanted for c in renewal_courses(certificate.course)}
@@ -283,8 +280,7 @@ def _add_book_links(wanted, booking, today):
     for row, certificate in wanted:
         course, sessions = renewal_sessions(certificate.course, by_course, limit=1)
         if sessions:
-            values = prefill_for_booking(booking, name=row.name, email=row.email, job_role=row.job_role)
-            row.book_url = booking_links.prefill_url(sessions[0], values)
+            row.book_url = book_url(sessions[0], certificate.delegate)
         else:
             row.book_url = course_url(course)
 

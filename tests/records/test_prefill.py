@@ -1,11 +1,16 @@
 """The booking form pre-filled from a signed link (booking.links.prefill_*), as the refresher
-reminders and the training record use it: a good link fills the first delegate and the
-organisation; a tampered, expired or foreign one is ignored, and the plain form is shown."""
+reminders and the training record use it. The link carries only a signed reference to a delegate;
+the page looks up the delegate and their booking's organisation. A good link fills the first
+delegate and the organisation; a tampered, expired, foreign one, or one naming a delegate no
+longer there, is ignored, and the plain form is shown. No personal detail is in the URL."""
 
+import base64
+import contextlib
 import re
 import time
 from datetime import timedelta
 from html import unescape
+from urllib.parse import unquote
 
 import pytest
 from django.core import signing
@@ -26,6 +31,23 @@ VALUES = {
     "contact_name": "Priya Shah",
     "contact_email": "priya.shah@eastcoast.example",
 }
+CONTACT = ("contact_name", "contact_email")
+
+
+@pytest.fixture
+def delegate():
+    booking = make_booking(
+        make_session(starts_in_days=10),
+        organisation=VALUES["organisation"],
+        organisation_type=VALUES["organisation_type"],
+        ods_code=VALUES["ods_code"],
+        contact_name=VALUES["contact_name"],
+        contact_email=VALUES["contact_email"],
+    )
+    delegate = booking.delegates.get()
+    delegate.name, delegate.email, delegate.job_role = VALUES["name"], VALUES["email"], VALUES["job_role"]
+    delegate.save()
+    return delegate
 
 
 def input_value(page, name):
@@ -46,30 +68,64 @@ def open_form(client, session, token):
     return response.content.decode()
 
 
-def old_token(values, age):
-    """A token signed `age` ago, as signing.dumps() would have made it then."""
+def assert_plain_form(page):
+    for name in ("form-0-name", "form-0-email", "organisation", "ods_code", "contact_name", "contact_email"):
+        assert input_value(page, name) == ""
+    assert "Sam O" not in page and "East Coast" not in page
+
+
+def old_token(delegate, age, *, with_contact=True):
+    """A token signed `age` ago, as prefill_token() would have made it then."""
 
     class Then(signing.TimestampSigner):
         def timestamp(self):
             return signing.b62_encode(int(time.time() - age.total_seconds()))
 
-    return Then(salt=links.PREFILL_SALT).sign_object(values, compress=True)
+    return Then(salt=links.PREFILL_SALT).sign(f"{delegate.pk}.{int(with_contact)}")
 
 
-def test_the_values_round_trip_and_unknown_ones_are_dropped():
-    token = links.prefill_token({**VALUES, "purchase_order": "PO-1", "notes": "", "job_role": ""})
-    assert links.prefill_values(token) == {k: v for k, v in VALUES.items() if k != "job_role"}
+def decoded_forms(text):
+    """The text, URL-decoded, and every base64 piece of it decoded (in either alphabet, padded)."""
+    text = unquote(text)
+    forms = [text]
+    for piece in re.findall(r"[A-Za-z0-9_\-+/]{4,}", text):
+        for decode in (base64.urlsafe_b64decode, base64.b64decode):
+            with contextlib.suppress(ValueError):
+                forms.append(decode(piece + "=" * (-len(piece) % 4)).decode("latin-1"))
+    return forms
 
 
-def test_the_url_opens_the_sessions_booking_form(settings):
+def test_a_valid_token_stands_for_the_delegate_and_their_booking(delegate):
+    assert links.prefill_values(links.prefill_token(delegate)) == VALUES
+
+
+def test_without_contact_the_booker_is_left_out(delegate):
+    values = links.prefill_values(links.prefill_token(delegate, with_contact=False))
+    assert values == {k: v for k, v in VALUES.items() if k not in CONTACT}
+
+
+def test_the_url_opens_the_sessions_booking_form(settings, delegate):
     session = make_session()
-    url = links.prefill_url(session, VALUES)
+    url = links.prefill_url(session, delegate)
     assert url.startswith(f"{settings.SITE_URL}/book/{session.pk}/?prefill=")
 
 
-def test_a_valid_link_fills_the_first_delegate_and_the_organisation(client):
+def test_no_name_email_or_organisation_is_in_the_url_even_decoded(delegate):
     session = make_session()
-    page = open_form(client, session, links.prefill_token(VALUES))
+    for with_contact in (True, False):
+        url = links.prefill_url(session, delegate, with_contact=with_contact)
+        # Only the delegate's id and the flag, then the time and the signature.
+        token = url.split("?prefill=")[1]
+        assert re.fullmatch(rf"{delegate.pk}\.{int(with_contact)}:[\w-]+:[\w-]+", token)
+        forms = decoded_forms(url)
+        words = {part for value in VALUES.values() for part in re.split(r"[@.\s']", value) if len(part) >= 4}
+        for word in (words | set(VALUES.values())) - {"example", "nhs"}:
+            assert not any(word.casefold() in form.casefold() for form in forms), (word, url)
+
+
+def test_a_valid_link_fills_the_first_delegate_and_the_organisation(client, delegate):
+    session = make_session()
+    page = open_form(client, session, links.prefill_token(delegate))
     assert input_value(page, "form-0-name") == "Sam O'Neill"
     assert input_value(page, "form-0-email") == "sam.oneill@eastcoast.example"
     assert input_value(page, "form-0-job_role") == "Staff nurse"
@@ -82,9 +138,17 @@ def test_a_valid_link_fills_the_first_delegate_and_the_organisation(client):
     assert "There is a problem" not in page  # starting values, not a submitted form
 
 
-def test_a_pre_filled_form_books_like_any_other(client):
+def test_a_link_without_contact_leaves_the_booker_empty(client, delegate):
     session = make_session()
-    page = open_form(client, session, links.prefill_token(VALUES))
+    page = open_form(client, session, links.prefill_token(delegate, with_contact=False))
+    assert input_value(page, "form-0-name") == "Sam O'Neill"
+    assert input_value(page, "organisation") == "East Coast NHS Trust"
+    assert input_value(page, "contact_name") == "" and input_value(page, "contact_email") == ""
+
+
+def test_a_pre_filled_form_books_like_any_other(client, delegate):
+    session = make_session()
+    page = open_form(client, session, links.prefill_token(delegate))
     data = {
         name: input_value(page, name)
         for name in re.findall(r'<input[^>]*name="([^"]+)"', page)
@@ -110,36 +174,42 @@ def test_a_pre_filled_form_books_like_any_other(client):
     "tamper",
     [
         lambda token: token[:-2] + ("AA" if not token.endswith("AA") else "BB"),  # the signature
-        lambda token: "x" + token,  # the payload
+        lambda token: "9" + token,  # the delegate's id
+        lambda token: token.replace(".1:", ".0:", 1),  # without contact
         lambda token: "",
         lambda token: "not a token at all",
     ],
 )
-def test_a_tampered_link_shows_the_plain_form(client, tamper):
+def test_a_tampered_link_shows_the_plain_form(client, delegate, tamper):
     session = make_session()
-    page = open_form(client, session, tamper(links.prefill_token(VALUES)))
-    assert input_value(page, "form-0-name") == ""
-    assert input_value(page, "organisation") == ""
-    assert "Sam O" not in page
+    token = links.prefill_token(delegate)
+    assert tamper(token) != token
+    assert_plain_form(open_form(client, session, tamper(token)))
 
 
-def test_an_expired_link_shows_the_plain_form(client):
+def test_an_expired_link_shows_the_plain_form(client, delegate):
     session = make_session()
-    page = open_form(client, session, old_token(VALUES, timedelta(days=181)))
-    assert input_value(page, "form-0-name") == "" and input_value(page, "contact_email") == ""
+    assert_plain_form(open_form(client, session, old_token(delegate, timedelta(days=181))))
     # ... while one just inside the 180 days still works.
-    page = open_form(client, session, old_token(VALUES, timedelta(days=179)))
+    page = open_form(client, session, old_token(delegate, timedelta(days=179)))
     assert input_value(page, "form-0-name") == "Sam O'Neill"
 
 
-def test_another_kind_of_signed_link_is_not_a_prefill_link(client):
+def test_a_link_to_a_delegate_no_longer_there_shows_the_plain_form(client, delegate):
     session = make_session()
-    booking = make_booking(session)
+    token = links.prefill_token(delegate)
+    delegate.delete()
+    assert links.prefill_values(token) == {}
+    assert_plain_form(open_form(client, session, token))
+
+
+def test_another_kind_of_signed_link_is_not_a_prefill_link(client, delegate):
+    booking = delegate.booking
+    reference = f"{delegate.pk}.1"
     assert links.prefill_values(training_record_token(booking)) == {}
-    assert links.prefill_values(signing.dumps(VALUES, salt="booking.manage")) == {}
-    assert links.prefill_values(signing.dumps(["a", "list"], salt=links.PREFILL_SALT)) == {}
-
-
-def test_overlong_values_are_cut_to_what_the_form_takes():
-    token = links.prefill_token({**VALUES, "name": "N" * 500})
-    assert links.prefill_values(token)["name"] == "N" * 150
+    assert links.prefill_values(links.manage_token(booking)) == {}
+    assert links.prefill_values(signing.TimestampSigner(salt="booking.manage").sign(reference)) == {}
+    assert links.prefill_values(signing.Signer(salt=links.PREFILL_SALT).sign(reference)) == {}  # untimed
+    assert links.prefill_values(signing.dumps(VALUES, salt=links.PREFILL_SALT)) == {}  # the old kind
+    for odd in ("x.1", "-1.1", f"{delegate.pk}", f"{delegate.pk}.2", f"{delegate.pk}.1.1", "١.1", " 1.1"):
+        assert links.prefill_values(signing.TimestampSigner(salt=links.PREFILL_SALT).sign(odd)) == {}, odd

@@ -120,6 +120,33 @@ def test_60_days_before_the_holder_and_the_booker_hear_about_real_dates(courses,
     assert input_value(page, "contact_name") == "Priya Shah"
 
 
+def test_the_booking_links_carry_no_personal_details(courses, refresher_session):
+    _, certificate = holder(courses[0], today() + timedelta(days=60))
+    assert refresher_reminders_send(today()) == 1
+    assert len(reminders()) == 2  # the holder's and the booker's
+    for email in reminders():
+        assert "?prefill=" in email.body_text
+        for url in re.findall(r"\S+/book/\d+/\?prefill=\S+", email.body_text):
+            token = url.split("?prefill=")[1]
+            assert re.fullmatch(r"\d+\.[01]:[\w-]+:[\w-]+", token), token
+            for detail in (certificate.holder_email, "Priya", "East Coast"):
+                assert detail not in url
+
+
+def test_a_certificate_without_its_delegate_links_to_the_plain_booking_form(courses, refresher_session, client):
+    booking, certificate = holder(courses[0], today() + timedelta(days=60))
+    booking.delegates.all().delete()  # the certificate stays, without its delegate (and so its booking)
+    certificate.refresh_from_db()
+    assert certificate.delegate is None
+    assert refresher_reminders_send(today()) == 1
+    [email] = reminders()
+    assert email.to == [certificate.holder_email]
+    url = re.search(rf"Book: (\S+/book/{refresher_session.pk}/\S*)", email.body_text).group(1)
+    assert "prefill" not in url
+    page = open_form(client, url, refresher_session)
+    assert input_value(page, "form-0-name") == "" and input_value(page, "organisation") == ""
+
+
 def open_form(client, url, session):
     parts = urlsplit(url)
     assert parts.path == f"/book/{session.pk}/"
