@@ -6,9 +6,9 @@ SAMPLES = {
     "time_left": "in 60 days",
     "refresher_course": "De-escalation Skills Refresher",
     "upcoming_sessions": "Tue 14 April 2026, 09:30-16:30, Orwell Training Centre, Ipswich: 5 seats left. "
-    "Book: https://training.example.com/book/41/?prefill=eyJuYW1lIjoiU2FtIn0:1vQx9a:Zx8vRk2p0aQ4\n"
+    "Book: https://training.example.com/book/41/?prefill=412.0:1vQx9a:Zx8vRk2p0aQ4\n"
     "Thu 7 May 2026 (2 days), Online (virtual classroom): 1 seat left. "
-    "Book: https://training.example.com/book/57/?prefill=eyJuYW1lIjoiU2FtIn0:1vQx9a:G3hJ6kLq2Ws8",
+    "Book: https://training.example.com/book/57/?prefill=412.0:1vQx9a:Zx8vRk2p0aQ4",
     "enquiry_link": "https://training.example.com/enquire/",
     "training_record_url": "https://training.example.com/records/training-record/K7PX3M9Q.Zx8vRk:G3hJ6kLq2Ws8/",
 }
