@@ -84,6 +84,9 @@ class SessionSerializer(serializers.Serializer):
 
 
 class DelegateSerializer(StrictSerializer):
+    id = serializers.IntegerField(
+        read_only=True, help_text="To address this delegate: /api/v1/bookings/{reference}/delegates/{id}/."
+    )
     name = serializers.CharField(max_length=150)
     email = serializers.EmailField(max_length=254, help_text="Once per session: each delegate needs their own.")
     job_role = serializers.CharField(max_length=150, allow_blank=True, default="")
@@ -100,6 +103,21 @@ class WholeNumberPrimaryKeyField(serializers.PrimaryKeyRelatedField):
         if isinstance(data, bool) or not isinstance(data, int | str) or not (text.isascii() and text.isdigit()):
             self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(int(data))
+
+
+def unique_delegate_emails(delegates):
+    """Each email once in the list; errors by delegate index, as DRF's list serializer gives them."""
+    first_seen = {}
+    errors = {}
+    for index, delegate in enumerate(delegates):
+        email = delegate["email"].strip().lower()
+        if email in first_seen:
+            errors[index] = {"email": [f"Delegate {first_seen[email] + 1} has this email address already."]}
+        else:
+            first_seen[email] = index
+    if errors:
+        raise ValidationError(errors)
+    return delegates
 
 
 class BookingCreateSerializer(StrictSerializer):
@@ -153,18 +171,7 @@ class BookingCreateSerializer(StrictSerializer):
         return value
 
     def validate_delegates(self, value):
-        # Errors by delegate index, as DRF's list serializer gives them.
-        first_seen = {}
-        errors = {}
-        for index, delegate in enumerate(value):
-            email = delegate["email"].strip().lower()
-            if email in first_seen:
-                errors[index] = {"email": [f"Delegate {first_seen[email] + 1} has this email address already."]}
-            else:
-                first_seen[email] = index
-        if errors:
-            raise ValidationError(errors)
-        return value
+        return unique_delegate_emails(value)
 
 
 class BookingSerializer(serializers.Serializer):
@@ -178,6 +185,7 @@ class BookingSerializer(serializers.Serializer):
             (BookingStatus.CONFIRMED, "Confirmed"),
             (BookingStatus.AWAITING_PO, "Seats held until po_deadline, awaiting the purchase order"),
             (BookingStatus.WAITLISTED, "On the waiting list, holding no seats"),
+            (BookingStatus.CANCELLED, "Cancelled: by the booker or the office, or lapsed unconfirmed or unpaid"),
         ],
     )
     confirm_by = LocalDateTimeField(
@@ -202,7 +210,8 @@ class BookingSerializer(serializers.Serializer):
     )
     manage_url = serializers.SerializerMethodField(
         help_text="The booker's private link to see and change the booking; works until the session ends. "
-        "Null while the booker's email address is unconfirmed: it is then emailed to them."
+        "Null while the booker's email address is unconfirmed: it is then emailed to them. Null also for "
+        "staff who may only read bookings."
     )
 
     def get_currency(self, booking) -> str:
@@ -210,8 +219,11 @@ class BookingSerializer(serializers.Serializer):
 
     @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
     def get_manage_url(self, booking):
-        # The link that changes the booking goes only to a confirmed address, by email.
-        return None if booking.awaits_email_confirmation else manage_url(booking)
+        # The link that changes the booking goes only to a confirmed address, by email; and never
+        # to someone who may read the booking but not act as the booker (context manage_url=False).
+        if booking.awaits_email_confirmation or not self.context.get("manage_url", True):
+            return None
+        return manage_url(booking)
 
     def to_representation(self, booking):
         data = super().to_representation(booking)
@@ -241,3 +253,46 @@ class BookingConflictSerializer(serializers.Serializer):
 class IdempotencyKeyReusedSerializer(serializers.Serializer):
     code = serializers.ChoiceField(choices=[("idempotency_key_reused", "The key was used for a different request")])
     detail = serializers.CharField()
+
+
+# Changes to a booking after it is made.
+
+
+class PurchaseOrderSerializer(StrictSerializer):
+    purchase_order = serializers.CharField(
+        max_length=50,
+        validators=[purchase_order_validator],
+        help_text="The purchase order number. An awaiting_po booking becomes confirmed.",
+    )
+
+
+class CancelSerializer(StrictSerializer):
+    reason = serializers.CharField(max_length=300, allow_blank=True, default="", help_text="Optional.")
+
+
+class DelegatesAddSerializer(StrictSerializer):
+    delegates = DelegateSerializer(many=True, allow_empty=False, max_length=MAX_DELEGATES)
+
+    def validate_delegates(self, value):
+        return unique_delegate_emails(value)
+
+
+class BookingChangeConflictSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=[
+            ("booking_cancelled", "The booking is cancelled"),
+            ("email_not_confirmed", "The booker has not yet confirmed their email address"),
+            ("session_closed", "Booking for the session has closed: changes by phone only"),
+            ("session_cancelled", "The session is cancelled"),
+            ("session_past", "The session has started or taken place"),
+            ("insufficient_seats", "Too few seats left for the delegates added; see seats_remaining"),
+            ("last_delegate", "A booking keeps at least one delegate: cancel it instead"),
+            (
+                "in_house",
+                "An in-house course: people join it from its registration link, and it is cancelled by "
+                "arrangement with the office",
+            ),
+        ]
+    )
+    detail = serializers.CharField()
+    seats_remaining = serializers.IntegerField(required=False, help_text="With insufficient_seats only.")

@@ -1,4 +1,4 @@
-"""Booking endpoints: upcoming sessions to read, and bookings to make.
+"""Booking endpoints: upcoming sessions to read, and bookings to make (manage.py: a booking after).
 
 Serializers check shape and types only. Every booking rule lives in booking.services: its
 ValidationError becomes a 400 with field errors, its BookingError a 409 carrying the error's code.
@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError, transaction
 from django.db.models import prefetch_related_objects
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -157,7 +158,10 @@ class BookingViewSet(viewsets.ViewSet):
             )
         ],
         responses={
-            201: BookingSerializer,
+            201: OpenApiResponse(
+                BookingSerializer,
+                description="Booked. The Location header is the booking's URL, GET /api/v1/bookings/{reference}/.",
+            ),
             400: OpenApiResponse(
                 ApiValidationErrorSerializer, description="Invalid or unknown fields, or an unknown session."
             ),
@@ -183,7 +187,7 @@ class BookingViewSet(viewsets.ViewSet):
         key = idempotency.key_from(request)
         request_hash = idempotency.fingerprint(request) if key else None
         if key and (replayed := idempotency.replay(key, request_hash)):
-            return replayed
+            return with_location(request, replayed)
 
         serializer = BookingCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -223,7 +227,7 @@ class BookingViewSet(viewsets.ViewSet):
             replayed = idempotency.replay(key, request_hash)
             if replayed is None:
                 raise idempotency.IdempotencyRequestInProgress() from None
-            return replayed
+            return with_location(request, replayed)
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc)) from exc
         except services.BookingError as exc:
@@ -236,10 +240,23 @@ class BookingViewSet(viewsets.ViewSet):
                 status=status.HTTP_503_SERVICE_UNAVAILABLE,
                 headers={"Retry-After": "2"},
             )
-        return Response(body, status=status.HTTP_201_CREATED)
+        return with_location(request, Response(body, status=status.HTTP_201_CREATED))
 
     def _answer(self, booking):
-        # Seat counts as they stand with this booking made, from the same selector as the list.
-        booking.session = selectors.session_list().get(pk=booking.session_id)
-        prefetch_related_objects([booking], "delegates")
-        return BookingSerializer(booking).data
+        return booking_body(booking)
+
+
+def booking_body(booking, **context):
+    """The booking as the API answers it. Seat counts as they stand with the booking as it is now,
+    from the same selector as the session list."""
+    booking.session = selectors.session_list().get(pk=booking.session_id)
+    prefetch_related_objects([booking], "delegates")
+    return BookingSerializer(booking, context=context).data
+
+
+def with_location(request, response):
+    """A booking made (201) says where to read it: GET /api/v1/bookings/{reference}/."""
+    reference = response.data.get("reference") if isinstance(response.data, dict) else None
+    if response.status_code == status.HTTP_201_CREATED and reference:
+        response["Location"] = request.build_absolute_uri(reverse("api:booking-manage-detail", args=[reference]))
+    return response
