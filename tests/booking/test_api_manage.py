@@ -485,3 +485,20 @@ def test_the_schema_documents_the_token_and_every_answer():
     statuses = schema["components"]["schemas"]["BookingStatusEnum"]["enum"]
     assert set(statuses) == set(BookingStatus.values)
     assert detail["patch"]["requestBody"]["content"]["application/json"]["schema"]["required"] == ["purchase_order"]
+
+
+def test_the_booker_of_an_in_house_course_neither_cancels_it_nor_adds_to_it_here(client):
+    from tests.booking.in_house_factories import make_in_house
+
+    booking = make_in_house()
+
+    cancel = send(client, "post", url(booking, "cancel/"), {}, booking=booking)
+    add = send(client, "post", url(booking, "delegates/"), {"delegates": [new_delegate(1)]}, booking=booking)
+
+    assert (cancel.status_code, cancel.json()["code"]) == (409, "in_house")
+    assert "please call us" in cancel.json()["detail"]
+    assert (add.status_code, add.json()["code"]) == (409, "in_house")
+    assert "registration link" in add.json()["detail"]
+    booking.refresh_from_db()
+    assert booking.status != BookingStatus.CANCELLED
+    assert get(client, booking).status_code == 200
