@@ -207,7 +207,10 @@ class BookingManageViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="Add the purchase order",
-        description="Only purchase_order may be sent. An awaiting_po booking becomes confirmed." + CHANGE + ACCESS,
+        description="Only purchase_order may be sent. An awaiting_po booking becomes confirmed. A PO is taken "
+        "until the session ends, also after booking has closed; not for a cancelled booking (409 booking_cancelled) "
+        "nor before the booker has confirmed their email (409 email_not_confirmed). Staff who may only read "
+        "bookings get 403." + ACCESS,
         parameters=[REFERENCE],
         request=PURCHASE_ORDER_REQUEST,
         responses=CHANGE_RESPONSES,

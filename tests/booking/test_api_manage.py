@@ -502,3 +502,13 @@ def test_the_booker_of_an_in_house_course_neither_cancels_it_nor_adds_to_it_here
     booking.refresh_from_db()
     assert booking.status != BookingStatus.CANCELLED
     assert get(client, booking).status_code == 200
+
+
+def test_a_po_is_still_taken_after_booking_closes(client, session):
+    booking = make_booking(session, count=1, po_to_follow=True)
+    move(session, starts_in=timedelta(hours=10), closes_in=-timedelta(hours=1))
+
+    response = send(client, "patch", url(booking), {"purchase_order": "PO-LATE"}, booking=booking)
+
+    assert response.status_code == 200, response.content
+    assert response.json()["status"] == "confirmed"
