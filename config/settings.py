@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "invoicing",
     "insights",
     "records",
+    "partners",
 ]
 
 MIDDLEWARE = [
