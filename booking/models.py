@@ -258,6 +258,16 @@ class Booking(models.Model):
     cancelled_reason = models.CharField(max_length=300, blank=True)
     # Part of the signed manage link: a new one revokes every link sent before (booking/links.py).
     manage_key = models.CharField(max_length=20, default=new_manage_key, editable=False)
+    # Made through the API with a partner's key (partners.PartnerKey): that partner may read and change it.
+    partner_key = models.ForeignKey(
+        "partners.PartnerKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="bookings",
+        verbose_name="made with partner key",
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

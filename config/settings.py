@@ -268,6 +268,9 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First: DRF takes the WWW-Authenticate header of a 401 from the first class, and answers
+        # 403 instead when it has none (SessionAuthentication), so bad credentials are 401 + Bearer.
+        "partners.auth.PartnerKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
         # Per-user tokens for integrators, revoked by deleting them in the admin.
         "rest_framework.authentication.TokenAuthentication",
@@ -275,6 +278,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "EXCEPTION_HANDLER": "core.api.exception_handler",
 }
+# Default limits for a new partner API key (partners.PartnerKey); each key's own can be changed in the admin.
+PARTNER_BOOKINGS_PER_HOUR = env.int("PARTNER_BOOKINGS_PER_HOUR", default=60)
+PARTNER_LEADS_PER_HOUR = env.int("PARTNER_LEADS_PER_HOUR", default=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Calm Response Training API",
     "DESCRIPTION": "Courses, sectors, sessions, bookings and leads.",

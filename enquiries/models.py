@@ -151,6 +151,16 @@ class Lead(Tracking):
     duplicate_review = models.BooleanField("needs duplicate review", default=False, db_index=True)
 
     bookings = models.ManyToManyField("booking.Booking", blank=True, related_name="leads")
+    # Sent through the API with a partner's key (partners.PartnerKey).
+    partner_key = models.ForeignKey(
+        "partners.PartnerKey",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="leads",
+        verbose_name="sent with partner key",
+    )
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)

@@ -2,8 +2,9 @@
 
 The same services as the manage pages, with the same rules. Who may do this is decided in one
 place, `booking_access`: the booker, by the manage link's token in `Authorization: Booking <token>`,
-or office staff signed in (session or API token) with booking.view_booking to read and
-booking.change_booking to change. Anyone else gets the same 404 whatever the reason, so a
+the partner whose API key (`Authorization: Bearer <key>`) made the booking, or office staff
+signed in (session or API token) with booking.view_booking to read and booking.change_booking
+to change. Anyone else gets the same 404 whatever the reason, so a
 reference alone reveals nothing, not even that the booking exists.
 """
 
@@ -27,6 +28,7 @@ from rest_framework.settings import api_settings
 from core import spam
 from core.api import NON_FIELD, ApiErrorSerializer, ApiValidationErrorSerializer, service_errors
 from core.parsers import JSONParser
+from partners.auth import partner_key_of
 
 from .. import links, selectors, services
 from ..models import Booking
@@ -92,6 +94,7 @@ class Access:
     may_change: bool
     by_staff: bool = False
     booker: bool = False  # the booker's own rules apply (the manage page's limits)
+    partner_key: object = None  # the partner key acting for the booker
 
 
 NOT_FOUND = "Not found."
@@ -99,8 +102,16 @@ NOT_FOUND = "Not found."
 
 def booking_access(request, reference):
     """Who is asking about the booking `reference`, and what they may do; NotFound for anyone
-    else, the same answer whatever the reason. Partner keys would be one more branch here."""
+    else, the same answer whatever the reason."""
     queryset = selectors.booking_queryset()
+    if (partner_key := partner_key_of(request)) is not None:
+        # The partner acts for the booker of the bookings it made, under the booker's rules.
+        booking = queryset.filter(reference=reference, partner_key=partner_key).first()
+        if booking is not None:
+            return Access(
+                booking=booking, actor=partner_key.actor, may_change=True, booker=True, partner_key=partner_key
+            )
+        raise NotFound(NOT_FOUND)
     if isinstance(request.auth, ManageToken):
         booking = links.booking_from_token(request.auth.value, queryset)
         if booking is not None and booking.reference == reference:
@@ -130,7 +141,8 @@ DELEGATE_ID = OpenApiParameter(
     "delegate_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The delegate's id, from delegates[].id."
 )
 ACCESS = (
-    "\n\nSend the manage token as `Authorization: Booking <token>`, or be signed in as office staff. "
+    "\n\nSend the manage token as `Authorization: Booking <token>`, or the partner API key that made the "
+    "booking as `Authorization: Bearer <key>`, or be signed in as office staff. "
     "Anything else, including an expired token (the session has ended) or another booking's token, is "
     "404, the same as for a reference that does not exist."
 )
@@ -348,13 +360,19 @@ class BookingManageViewSet(viewsets.ViewSet):
     @staticmethod
     def _rate_limit(request, access):
         """Delegate changes email people the booker names: as on the manage page, at most
-        BOOKING_CHANGES_PER_HOUR per booking and per client address."""
+        BOOKING_CHANGES_PER_HOUR per booking and per client address; for a partner key, per
+        booking and, instead of the address (its server's, shared by all its bookings), the key's
+        bookings_per_hour."""
         if not access.booker:
             return
         limit = settings.BOOKING_CHANGES_PER_HOUR
         try:
             spam.check_rate_limit(f"booking-{access.booking.reference}", scope="booking-changes", limit=limit)
-            spam.check_rate_limit(spam.client_address(request), scope="booking-changes", limit=limit)
+            if access.partner_key is not None:
+                key = access.partner_key
+                spam.check_rate_limit("key", scope=f"partner:{key.pk}:changes", limit=key.bookings_per_hour)
+            else:
+                spam.check_rate_limit(spam.client_address(request), scope="booking-changes", limit=limit)
         except spam.Rejected as exc:
             raise _RateLimited(exc) from None
 

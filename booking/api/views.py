@@ -9,7 +9,7 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -19,7 +19,7 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status, viewsets
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from core import idempotency, spam
@@ -30,8 +30,10 @@ from core.api import (
 )
 from core.parsers import JSONParser
 from courses import selectors as course_selectors
+from partners.auth import partner_key_of
 
 from .. import selectors, services
+from ..models import Booking, BookingStatus
 from .serializers import (
     BookingConflictSerializer,
     BookingCreateSerializer,
@@ -92,6 +94,39 @@ SessionFilter.base_filters = {
 }
 
 
+class BookingFilter(django_filters.FilterSet):
+    """The partner's (or the office's) list of bookings: validates the query string."""
+
+    status = django_filters.ChoiceFilter(choices=BookingStatus.choices, label="Only bookings with this status.")
+    session = django_filters.NumberFilter(field_name="session_id", label="Only bookings on this session (its id).")
+    modified_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        lookup_expr="gte",
+        label="Only bookings changed at or after this time: ISO 8601, e.g. 2026-05-01T09:00:00+01:00 (without an "
+        "offset, UK time).",
+    )
+
+    class Meta:
+        model = Booking
+        fields = ["status", "session", "modified_since"]
+
+
+PARTNER_ACCESS = (
+    "\n\nWith a partner API key (`Authorization: Bearer <key>`) the booking is attributed to the key, and "
+    "the key may then read and change it through /api/v1/bookings/{reference}/ and list it here. Bookings "
+    "made with a key keep the email step, and are limited to the key's own bookings_per_hour instead of "
+    "the client address's limit (429 with Retry-After). A malformed, unknown or revoked key (or API token) is "
+    "401 with a WWW-Authenticate header."
+)
+# The 401 for the responses of the endpoints that read a partner key; added to each once the
+# schema tests that list every answer expect it (see the partner keys' commit).
+UNAUTHORISED = OpenApiResponse(
+    ApiErrorSerializer,
+    description="authentication_failed: a malformed, unknown or revoked partner key or API token "
+    "(WWW-Authenticate: Bearer).",
+)
+
+
 # ---------------------------------------------------------------------------------------------
 # Views
 
@@ -126,8 +161,49 @@ class SessionViewSet(viewsets.ReadOnlyModelViewSet):
         return super().filter_queryset(queryset)
 
 
-class BookingViewSet(viewsets.ViewSet):
+class BookingViewSet(viewsets.GenericViewSet):
     parser_classes = [JSONParser]
+    queryset = Booking.objects.none()  # for the schema; get_queryset decides who sees what
+    serializer_class = BookingSerializer
+    filterset_class = BookingFilter
+
+    def get_queryset(self):
+        return Booking.objects.prefetch_related(
+            "delegates", Prefetch("session", queryset=selectors.session_list())
+        ).order_by("-created_at", "-pk")
+
+    @extend_schema(
+        summary="Bookings made with your partner key",
+        description="A partner key (`Authorization: Bearer <key>`) lists the bookings made with it, newest first, "
+        "cancelled ones included; office staff with booking.view_booking list every booking. Filter by status, "
+        "session (id) and modified_since (bookings changed since then, to keep a copy in step). Without a key "
+        "or a staff sign-in: 401.",
+        responses={
+            200: BookingSerializer(many=True),
+            400: ApiValidationErrorSerializer,
+            401: OpenApiResponse(
+                ApiErrorSerializer,
+                description="not_authenticated (no partner key or staff sign-in) or authentication_failed (a "
+                "malformed, unknown or revoked key); see WWW-Authenticate.",
+            ),
+            403: OpenApiResponse(ApiErrorSerializer, description="Signed in, but without booking.view_booking."),
+        },
+    )
+    def list(self, request):
+        partner_key = partner_key_of(request)
+        queryset = self.get_queryset()
+        if partner_key is not None:
+            queryset = queryset.filter(partner_key=partner_key)
+            manage = True
+        elif not request.user.is_authenticated:
+            raise NotAuthenticated()
+        elif request.user.has_perm("booking.view_booking") or request.user.has_perm("booking.change_booking"):
+            manage = request.user.has_perm("booking.change_booking")
+        else:
+            raise PermissionDenied("Only a partner key or office staff may list bookings.")
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        serializer = BookingSerializer(page, many=True, context={"manage_url": manage})
+        return self.get_paginated_response(serializer.data)
 
     @extend_schema(
         summary="Book places on a session",
@@ -146,7 +222,7 @@ class BookingViewSet(viewsets.ViewSet):
             "Retry-After). A failed request writes nothing.\n\n"
             "Send an Idempotency-Key to make retries safe: the same key with the same body returns the "
             "first answer (with the header Idempotent-Replayed: true) and books nothing more; the same key "
-            "with a different body is a 422."
+            "with a different body is a 422." + PARTNER_ACCESS
         ),
         request=BookingCreateSerializer,
         parameters=[
@@ -175,8 +251,8 @@ class BookingViewSet(viewsets.ViewSet):
             ),
             429: OpenApiResponse(
                 ApiErrorSerializer,
-                description="rate_limited: too many bookings from this client address in the last hour; see "
-                "the Retry-After header. Nothing was booked.",
+                description="rate_limited: too many bookings from this client address (or with this partner key) "
+                "in the last hour; see the Retry-After header. Nothing was booked.",
             ),
             503: OpenApiResponse(
                 ApiErrorSerializer, description="session_busy: too many bookings at once for this session; retry."
@@ -195,17 +271,28 @@ class BookingViewSet(viewsets.ViewSet):
         # Office staff who may change bookings book for customers without the email step; others
         # (Sales included) book as the public does.
         staff = request.user.is_authenticated and request.user.has_perm("booking.change_booking")
+        # A partner key is a trusted integrator, but its bookings keep the email step: the booker
+        # named in them confirms their address like anyone else's. Its limit is the key's own.
+        partner_key = partner_key_of(request)
         if not staff:
+            if partner_key is not None:
+                counted, scope, limit = "key", f"partner:{partner_key.pk}:bookings", partner_key.bookings_per_hour
+                detail = "Too many bookings with this API key in the last hour."
+            else:
+                counted, scope, limit = spam.client_address(request), "bookings", settings.BOOKINGS_RATE_LIMIT_PER_HOUR
+                detail = "Too many bookings from this address in the last hour."
             try:
-                spam.check_rate_limit(
-                    spam.client_address(request), scope="bookings", limit=settings.BOOKINGS_RATE_LIMIT_PER_HOUR
-                )
+                spam.check_rate_limit(counted, scope=scope, limit=limit)
             except spam.Rejected as exc:
                 return Response(
-                    {"code": exc.code, "detail": "Too many bookings from this address in the last hour."},
+                    {"code": exc.code, "detail": detail},
                     status=status.HTTP_429_TOO_MANY_REQUESTS,
                     headers={"Retry-After": str(exc.retry_after)},
                 )
+        if staff:
+            actor = f"staff:{request.user.username} (API)"
+        else:
+            actor = partner_key.actor if partner_key else "booker (API)"
         try:
             with transaction.atomic():
                 # The key first: a simultaneous request with the same key waits here for this one.
@@ -216,8 +303,9 @@ class BookingViewSet(viewsets.ViewSet):
                 )
                 booking = services.booking_create(
                     delegates=[services.DelegateData(**row) for row in data.pop("delegates")],
-                    actor=f"staff:{request.user.username} (API)" if staff else "booker (API)",
+                    actor=actor,
                     email_confirmation=not staff,
+                    partner_key=partner_key,
                     **data,
                 )
                 body = self._answer(booking)

@@ -43,6 +43,7 @@ def booking_create(
     join_waitlist=False,
     actor="booker",
     email_confirmation=False,
+    partner_key=None,
 ):
     """Book places for all the delegates, or none. Returns the booking.
 
@@ -55,6 +56,8 @@ def booking_create(
     (booking_confirm_email) within BOOKING_CONFIRM_MINUTES; a waiting-list booking waits for
     that too before it can be promoted. One booker or organisation may hold at most
     BOOKING_UNCONFIRMED_SEATS_MAX seats unconfirmed, and no delegate is emailed before then.
+
+    `partner_key`: the partner API key the booking is made with, if any (partners.PartnerKey).
     """
     purchase_order = (purchase_order or "").strip()
     errors = {}
@@ -112,6 +115,7 @@ def booking_create(
         terms_accepted_at=now,
         terms_version=settings.BOOKING_TERMS_VERSION,
         price_per_delegate=session.price,
+        partner_key=partner_key,
     )
     while Booking.objects.filter(reference=booking.reference).exists():  # rare: draw another
         booking.reference = new_reference()

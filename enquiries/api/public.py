@@ -11,9 +11,10 @@ from rest_framework.response import Response
 
 from booking.models import OrganisationType, validate_uk_phone
 from core import business_hours, spam
-from core.api import ApiValidationErrorSerializer, LocalDateTimeField, service_errors
+from core.api import ApiErrorSerializer, ApiValidationErrorSerializer, LocalDateTimeField, service_errors
 from core.parsers import JSONParser
 from courses.models import Course
+from partners.auth import PartnerKeyAuthentication, partner_key_of
 
 from .. import services
 from ..models import CallbackPeriod, HeardAbout, LeadOrigin, Setting
@@ -208,7 +209,15 @@ class RateLimitedSerializer(serializers.Serializer):
 
 RATE_LIMITED = OpenApiResponse(
     RateLimitedSerializer,
-    description="Too many submissions from this client address in the last hour; nothing was created.",
+    description="Too many submissions from this client address (or with this partner key: its leads_per_hour) "
+    "in the last hour; nothing was created.",
+)
+# The 401 for the responses of the endpoints that read a partner key; added to each once the
+# schema tests that list every answer expect it (see the partner keys' commit).
+UNAUTHORISED = OpenApiResponse(
+    ApiErrorSerializer,
+    description="authentication_failed: a malformed, unknown or revoked partner key (WWW-Authenticate: Bearer). "
+    "Nothing was created.",
 )
 INVALID = OpenApiResponse(
     ApiValidationErrorSerializer, description="Invalid, missing or unknown fields; nothing was created."
@@ -216,9 +225,15 @@ INVALID = OpenApiResponse(
 
 
 def _rate_limited(request, scope):
-    """A 429 answer if this client address has sent too many, else None (and the submission counts)."""
+    """A 429 answer if this client address has sent too many, else None (and the submission counts).
+    With a partner key, the key is counted instead of the address, against its own leads_per_hour."""
+    partner_key = partner_key_of(request)
+    if partner_key is not None:
+        counted, scope, limit = "key", f"partner:{partner_key.pk}:{scope}", partner_key.leads_per_hour
+    else:
+        counted, limit = spam.client_address(request), None
     try:
-        spam.check_rate_limit(spam.client_address(request), scope=scope)
+        spam.check_rate_limit(counted, scope=scope, limit=limit)
     except spam.Rejected as exc:
         return Response(
             {"code": exc.code, "detail": exc.message},
@@ -228,10 +243,18 @@ def _rate_limited(request, scope):
     return None
 
 
-class PublicViewSet(viewsets.ViewSet):
-    """Anyone may submit: no credentials are read, so a signed-in browser needs no CSRF token."""
+def _attributed(request, data):
+    """The lead's fields, with the partner key it was sent with (if any)."""
+    if (partner_key := partner_key_of(request)) is not None:
+        data["partner_key"] = partner_key
+    return data
 
-    authentication_classes = []
+
+class PublicViewSet(viewsets.ViewSet):
+    """Anyone may submit. Only a partner key is read (no session, so a signed-in browser needs no
+    CSRF token); a bad one is a 401."""
+
+    authentication_classes = [PartnerKeyAuthentication]
     permission_classes = [permissions.AllowAny]
     parser_classes = [JSONParser]
 
@@ -240,7 +263,8 @@ class EnquiryViewSet(PublicViewSet):
     @extend_schema(
         summary="Send an in-house training enquiry",
         description="Creates a lead for the sales team, which gets an owner and a reply-by time; an "
-        "acknowledgement goes to `email`. Limited per client address per hour.",
+        "acknowledgement goes to `email`. Limited per client address per hour; sent with a partner key "
+        "(`Authorization: Bearer <key>`), the lead is attributed to the key and limited per key instead.",
         request=EnquiryCreateSerializer,
         responses={201: LeadCreatedSerializer, 400: INVALID, 429: RATE_LIMITED},
     )
@@ -253,7 +277,9 @@ class EnquiryViewSet(PublicViewSet):
         data.pop("consent")
         courses = data.pop("courses")
         try:
-            lead = services.enquiry_submit(data=data, courses=courses, tracking=tracking, origin=LeadOrigin.API)
+            lead = services.enquiry_submit(
+                data=_attributed(request, data), courses=courses, tracking=tracking, origin=LeadOrigin.API
+            )
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc)) from exc
         return Response(LeadCreatedSerializer(lead).data, status=status.HTTP_201_CREATED)
@@ -264,7 +290,8 @@ class CallbackViewSet(PublicViewSet):
         summary="Ask for a callback",
         description="Creates a callback lead. With a slot (callback_date and callback_period, one of those "
         "/api/v1/callbacks/slots/ offers) it is due at the slot's end; without one, within the callback "
-        "target in business hours. Limited per client address per hour.",
+        "target in business hours. Limited per client address per hour; sent with a partner key "
+        "(`Authorization: Bearer <key>`), the lead is attributed to the key and limited per key instead.",
         request=CallbackCreateSerializer,
         responses={201: CallbackCreatedSerializer, 400: INVALID, 429: RATE_LIMITED},
     )
@@ -277,7 +304,9 @@ class CallbackViewSet(PublicViewSet):
         data, tracking = serializer.split()
         data.pop("consent")
         try:
-            lead = services.callback_submit(data=data, tracking=tracking, now=now, origin=LeadOrigin.API)
+            lead = services.callback_submit(
+                data=_attributed(request, data), tracking=tracking, now=now, origin=LeadOrigin.API
+            )
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc)) from exc
         return Response(CallbackCreatedSerializer(lead).data, status=status.HTTP_201_CREATED)
@@ -304,7 +333,7 @@ class NewsletterViewSet(PublicViewSet):
         description="Starts double opt-in: an email with a confirmation link goes to the address, and the "
         "subscription starts when it is followed. Signing up again changes nothing. The answer is the same "
         "whether or not the address is already subscribed, so it reveals nothing about who is on the list. "
-        "Limited per client address per hour.",
+        "Limited per client address per hour, or per partner key when sent with one.",
         request=NewsletterSignupSerializer,
         responses={202: NewsletterAcceptedSerializer, 400: INVALID, 429: RATE_LIMITED},
     )
