@@ -79,7 +79,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "core.request_guard.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # CommonMiddleware, adding trailing slashes without turning a POST into a GET (core/slash.py).
+    "core.slash.SlashMiddleware",
     "enquiries.attribution.AttributionMiddleware",  # a page cache goes below it: it adds the visitor's token
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
