@@ -40,7 +40,7 @@ from .serializers import (
     DelegateSerializer,
     PurchaseOrderSerializer,
 )
-from .views import booking_body
+from .views import UNAUTHORISED, booking_body
 
 KEYWORD = "Booking"
 
@@ -175,6 +175,7 @@ NOT_FOUND_RESPONSE = OpenApiResponse(
 CHANGE_RESPONSES = {
     200: BookingSerializer,
     400: ApiValidationErrorSerializer,
+    401: UNAUTHORISED,
     403: OpenApiResponse(ApiErrorSerializer, description="Staff who may read bookings but not change them."),
     404: NOT_FOUND_RESPONSE,
     409: BookingChangeConflictSerializer,
@@ -211,7 +212,7 @@ class BookingManageViewSet(viewsets.ViewSet):
         summary="A booking",
         description="The booking as it stands: status (cancelled included), delegates with their ids, totals." + ACCESS,
         parameters=[REFERENCE],
-        responses={200: BookingSerializer, 404: NOT_FOUND_RESPONSE},
+        responses={200: BookingSerializer, 401: UNAUTHORISED, 404: NOT_FOUND_RESPONSE},
     )
     def retrieve(self, request, reference):
         access = booking_access(request, reference)

@@ -249,6 +249,7 @@ class BookingViewSet(viewsets.GenericViewSet):
             422: OpenApiResponse(
                 IdempotencyKeyReusedSerializer, description="The Idempotency-Key was used for a different request."
             ),
+            401: UNAUTHORISED,
             429: OpenApiResponse(
                 ApiErrorSerializer,
                 description="rate_limited: too many bookings from this client address (or with this partner key) "

@@ -266,7 +266,7 @@ class EnquiryViewSet(PublicViewSet):
         "acknowledgement goes to `email`. Limited per client address per hour; sent with a partner key "
         "(`Authorization: Bearer <key>`), the lead is attributed to the key and limited per key instead.",
         request=EnquiryCreateSerializer,
-        responses={201: LeadCreatedSerializer, 400: INVALID, 429: RATE_LIMITED},
+        responses={201: LeadCreatedSerializer, 400: INVALID, 401: UNAUTHORISED, 429: RATE_LIMITED},
     )
     def create(self, request):
         serializer = EnquiryCreateSerializer(data=request.data)
@@ -293,7 +293,7 @@ class CallbackViewSet(PublicViewSet):
         "target in business hours. Limited per client address per hour; sent with a partner key "
         "(`Authorization: Bearer <key>`), the lead is attributed to the key and limited per key instead.",
         request=CallbackCreateSerializer,
-        responses={201: CallbackCreatedSerializer, 400: INVALID, 429: RATE_LIMITED},
+        responses={201: CallbackCreatedSerializer, 400: INVALID, 401: UNAUTHORISED, 429: RATE_LIMITED},
     )
     def create(self, request):
         now = timezone.now()
@@ -335,7 +335,7 @@ class NewsletterViewSet(PublicViewSet):
         "whether or not the address is already subscribed, so it reveals nothing about who is on the list. "
         "Limited per client address per hour, or per partner key when sent with one.",
         request=NewsletterSignupSerializer,
-        responses={202: NewsletterAcceptedSerializer, 400: INVALID, 429: RATE_LIMITED},
+        responses={202: NewsletterAcceptedSerializer, 400: INVALID, 401: UNAUTHORISED, 429: RATE_LIMITED},
     )
     def create(self, request):
         serializer = NewsletterSignupSerializer(data=request.data)

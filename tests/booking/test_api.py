@@ -724,7 +724,7 @@ def test_the_schema_documents_the_booking_api():
     create = schema["paths"]["/api/v1/bookings/"]["post"]
     listing = schema["paths"]["/api/v1/sessions/"]["get"]
 
-    assert set(create["responses"]) == {"201", "400", "409", "422", "429", "503"}
+    assert set(create["responses"]) == {"201", "400", "401", "409", "422", "429", "503"}
     assert {"name": "Idempotency-Key", "in": "header"}.items() <= create["parameters"][0].items()
     assert {p["name"] for p in listing["parameters"]} >= {"course", "sector", "from", "to", "available"}
     assert "/api/v1/sessions/{id}/" in schema["paths"]

@@ -464,11 +464,12 @@ def test_the_schema_documents_the_token_and_every_answer():
     paths = schema["paths"]
     detail = paths["/api/v1/bookings/{reference}/"]
 
-    assert set(detail["get"]["responses"]) == {"200", "404"}
-    assert set(detail["patch"]["responses"]) == {"200", "400", "403", "404", "409"}
+    assert set(detail["get"]["responses"]) == {"200", "401", "404"}
+    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409"}
     assert set(paths["/api/v1/bookings/{reference}/cancel/"]["post"]["responses"]) == {
         "200",
         "400",
+        "401",
         "403",
         "404",
         "409",
@@ -478,7 +479,7 @@ def test_the_schema_documents_the_token_and_every_answer():
         ("/api/v1/bookings/{reference}/delegates/{delegate_id}/", "delete"),
         ("/api/v1/bookings/{reference}/delegates/{delegate_id}/substitute/", "post"),
     ]:
-        assert set(paths[path][method]["responses"]) == {"200", "400", "403", "404", "409", "429"}
+        assert set(paths[path][method]["responses"]) == {"200", "400", "401", "403", "404", "409", "429"}
     assert {"bookingToken": []} in detail["get"]["security"]
     assert {} not in detail["get"]["security"]  # no anonymous access
     assert schema["components"]["securitySchemes"]["bookingToken"]["name"] == "Authorization"

@@ -842,9 +842,9 @@ def test_the_schema_documents_the_leads_api():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     paths = schema["paths"]
 
-    assert set(paths[ENQUIRIES]["post"]["responses"]) == {"201", "400", "429"}
-    assert set(paths[CALLBACKS]["post"]["responses"]) == {"201", "400", "429"}
-    assert set(paths[NEWSLETTER]["post"]["responses"]) == {"202", "400", "429"}
+    assert set(paths[ENQUIRIES]["post"]["responses"]) == {"201", "400", "401", "429"}
+    assert set(paths[CALLBACKS]["post"]["responses"]) == {"201", "400", "401", "429"}
+    assert set(paths[NEWSLETTER]["post"]["responses"]) == {"202", "400", "401", "429"}
     assert set(paths[LEADS]["get"]["responses"]) == {"200", "400", "401", "403"}
     assert set(paths[LEADS + "{id}/"]["get"]["responses"]) == {"200", "401", "403", "404"}
     assert set(paths[LEADS + "{id}/"]["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409"}
