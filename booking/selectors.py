@@ -1,6 +1,6 @@
 """Reads for sessions and bookings, with seat counts annotated in the same query."""
 
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -25,8 +25,12 @@ def session_list_public():
     return session_list().filter(course__is_published=True, is_in_house=False)
 
 
-def session_list_upcoming(*, course=None, sector=None, date_from=None, date_to=None, available=None, now=None):
-    """Public sessions not yet started, soonest first. `course` and `sector` are slugs; dates are dates."""
+def session_list_upcoming(
+    *, course=None, sector=None, date_from=None, date_to=None, available=None, modified_since=None, now=None
+):
+    """Public sessions not yet started, soonest first. `course` and `sector` are slugs; dates are
+    dates. `modified_since` (a time): sessions changed since, or whose bookings changed since (a
+    seat count moved), so a client can poll for what changed."""
     now = now or timezone.now()
     sessions = session_list_public().filter(starts_at__gt=now)
     if course:
@@ -39,6 +43,9 @@ def session_list_upcoming(*, course=None, sector=None, date_from=None, date_to=N
         sessions = sessions.filter(starts_at__date__lte=date_to)
     if available:
         sessions = sessions.filter(status=SessionStatus.SCHEDULED, booking_closes_at__gt=now, seats_remaining__gt=0)
+    if modified_since:
+        bookings_changed = Booking.objects.filter(session=OuterRef("pk"), updated_at__gte=modified_since)
+        sessions = sessions.filter(Q(updated_at__gte=modified_since) | Exists(bookings_changed))
     return sessions.order_by("starts_at", "pk")
 
 

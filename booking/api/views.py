@@ -72,6 +72,11 @@ class SessionFilter(django_filters.FilterSet):
         choices=[("true", "true"), ("false", "false")],
         label="true: only sessions taking bookings with a seat left. false or absent: all upcoming sessions.",
     )
+    modified_since = django_filters.IsoDateTimeFilter(
+        field_name="updated_at",
+        label="Only sessions changed at or after this time, or whose seat counts may have (a booking on them "
+        "changed): ISO 8601, e.g. 2026-05-01T09:00:00+01:00 (without an offset, UK time). For polling.",
+    )
 
     class Meta:
         form = SessionFilterForm
@@ -84,6 +89,7 @@ class SessionFilter(django_filters.FilterSet):
             date_from=data.get("from"),
             date_to=data.get("to"),
             available=data.get("available") == "true",
+            modified_since=data.get("modified_since"),
         )
 
 
