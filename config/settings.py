@@ -197,7 +197,10 @@ CELERY_BEAT_SCHEDULE = {
     "personal-data-retention": {"task": "enquiries.tasks.apply_retention", "schedule": crontab(hour=2, minute=30)},
     "attendance-links": {"task": "records.tasks.send_attendance_links", "schedule": crontab(hour=6, minute=30)},
     "refresher-reminders": {"task": "records.tasks.send_refresher_reminders", "schedule": crontab(hour=9, minute=0)},
+    "expire-idempotency-keys": {"task": "core.tasks.expire_idempotency_keys", "schedule": crontab(hour=3, minute=10)},
 }
+# An Idempotency-Key's answer is replayed for this many hours, then removed by the daily task.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
 
 # After the course (records/)
 # The trainer's attendance link works until this many days after the course ends.

@@ -10,8 +10,11 @@ first answer (or gets 409 if the first takes longer than the lock timeout).
 import hashlib
 import json
 import re
+from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
@@ -99,3 +102,11 @@ def store(record, *, status_code, body):
     record.status_code = status_code
     record.response_body = body
     record.save(update_fields=["status_code", "response_body"])
+
+
+def keys_expire(*, now=None):
+    """Forget answers older than IDEMPOTENCY_KEY_HOURS (a retry comes within minutes, not days);
+    returns how many were removed. The daily beat task calls it (core/tasks.py)."""
+    cutoff = (now or timezone.now()) - timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+    removed, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return removed
