@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+# The suite runs in this many processes (pytest-xdist); 0 runs it in one.
+TEST_PROCESSES ?= 2
 
 # `make run` defaults: SQLite, Celery eager, emails printed, DEBUG off (so the real 404 and 500
 # pages show) over plain http on 127.0.0.1. The key below is for this local demo only;
@@ -33,7 +35,7 @@ run: $(VENV)/.installed-run
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -5,6 +5,7 @@ printed to the console, so `make run` needs no services. Set DATABASE_URL and RE
 to run on PostgreSQL and Redis with real workers.
 """
 
+import os
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -121,6 +122,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Redis: broker, result backend and cache when REDIS_URL is set.
 REDIS_URL = env("REDIS_URL", default="")
+# The suite runs in parallel processes (pytest-xdist), each with its own PostgreSQL test database;
+# each gets its own Redis database too, so one process's Celery worker never takes another's tasks.
+_test_process = os.environ.get("PYTEST_XDIST_WORKER", "")
+if REDIS_URL and _test_process.startswith("gw"):
+    from urllib.parse import urlsplit, urlunsplit
+
+    _parts = urlsplit(REDIS_URL)
+    _db = int(_parts.path.strip("/") or 0)
+    REDIS_URL = urlunsplit(_parts._replace(path=f"/{(_db - 1 - int(_test_process[2:])) % 16}"))
 if REDIS_URL:
     CACHES = {
         "default": {

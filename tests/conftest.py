@@ -121,7 +121,10 @@ def start_worker(require_redis, tmp_path):
     processes = []
 
     def start(queues="celery,mail", **extra_env):
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **extra_env}
+        # The worker uses this process's Redis database exactly (settings.py gives each test
+        # process its own), so it is passed as it is and not worked out again.
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": settings.REDIS_URL, **extra_env}
+        env.pop("PYTEST_XDIST_WORKER", None)
         db = connection.settings_dict
         if connection.vendor == "postgresql":
             env["DATABASE_URL"] = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
