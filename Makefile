@@ -47,7 +47,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
 
 worker: $(VENV)/.installed-run
-	$(BIN)/celery -A config worker -l info -Q celery,mail
+	$(BIN)/celery -A config worker -l info -Q celery,mail,webhooks
 
 beat: $(VENV)/.installed-run
 	$(BIN)/celery -A config beat -l info

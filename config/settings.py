@@ -186,7 +186,11 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Without this Celery closes the database connection after every task (one new PostgreSQL
 # connection per email); config/celery.py still drops broken or old ones between tasks.
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
-CELERY_TASK_ROUTES = {"outbox.tasks.send_email": {"queue": "mail"}}
+CELERY_TASK_ROUTES = {
+    "outbox.tasks.send_email": {"queue": "mail"},
+    # Partners' webhooks go on their own queue: a slow receiver never delays emails or other work.
+    "partners.tasks.deliver_webhook": {"queue": "webhooks"},
+}
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 # Publishing when the broker is down must fail fast: the outbox sweep sends the email later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("insights/", include("insights.urls")),
     path("", include("records.urls")),
     path("healthz/", core_views.healthz, name="healthz"),
+    path("ping/", core_views.ping, name="ping"),
     path("favicon.ico", core_views.favicon, name="favicon"),
     path("admin/", admin.site.urls),  # core.admin_site.StaffAdminSite (core/admin_apps.py)
     path("api/v1/", include("config.api_urls")),

@@ -1,7 +1,7 @@
 from functools import wraps
 
 from django.conf import settings
-from django.http import HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
@@ -22,6 +22,11 @@ def healthz(request):
         {"status": "ok" if healthy else "unavailable", "checks": checks},
         status=200 if healthy else 503,
     )
+
+
+def ping(request):
+    """Touches nothing (no database, cache or session): the benchmark's yardstick (`make bench`)."""
+    return HttpResponse("ok", content_type="text/plain")
 
 
 @require_GET

@@ -120,7 +120,7 @@ def start_worker(require_redis, tmp_path):
     root = Path(__file__).resolve().parents[1]
     processes = []
 
-    def start(queues="celery,mail", **extra_env):
+    def start(queues="celery,mail,webhooks", **extra_env):
         # The worker uses this process's Redis database exactly (settings.py gives each test
         # process its own), so it is passed as it is and not worked out again.
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "REDIS_URL": settings.REDIS_URL, **extra_env}
