@@ -12,7 +12,7 @@ TEST_PROCESSES ?= 2
 RUN_ENV := DEBUG=$${DEBUG:-false} USE_HTTPS=$${USE_HTTPS:-false} \
 	SECRET_KEY=$${SECRET_KEY:-local-demo-only-not-a-secret} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)}
 
-.PHONY: run test lint format worker beat clean
+.PHONY: run test lint format worker beat bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -36,6 +36,10 @@ run: $(VENV)/.installed-run
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -n $(TEST_PROCESSES) $(PYTEST_ARGS)
+
+# Load test on loopback: gunicorn and a worker on the local PostgreSQL and Redis (README, Benchmark).
+bench: $(VENV)/.installed-dev
+	$(BIN)/python tests/load/bench_http.py $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
