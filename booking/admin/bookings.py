@@ -53,7 +53,13 @@ class BookingAdminForm(forms.ModelForm):
 class BookingAdmin(admin.ModelAdmin):
     form = BookingAdminForm
     list_display = ["reference", "organisation", "session", "status", "delegate_total", "po", "created"]
-    list_filter = ["status", "organisation_type", ("session__course", admin.RelatedOnlyFieldListFilter), "po_to_follow"]
+    list_filter = [
+        "status",
+        "organisation_type",
+        ("session__course", admin.RelatedOnlyFieldListFilter),
+        "po_to_follow",
+        ("partner_key", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["session__course", "session__venue"]
     search_fields = ["reference", "organisation", "contact_email", "delegates__email", "purchase_order"]
     ordering = ["-created_at", "-pk"]
@@ -72,6 +78,7 @@ class BookingAdmin(admin.ModelAdmin):
         "terms_accepted_at",
         "terms_version",
         "cancelled_reason",
+        "partner_key",
         "created_at",
         "updated_at",
         "manage_link",
@@ -90,6 +97,7 @@ class BookingAdmin(admin.ModelAdmin):
                     "terms_accepted_at",
                     "terms_version",
                     "cancelled_reason",
+                    "partner_key",
                     ("created_at", "updated_at"),
                 ]
             },

@@ -122,6 +122,7 @@ class LeadAdmin(PersonalDataMixin, LeadActionsMixin, LeadPageMixin, LeadAddMixin
         "message",
         "settings_list",
         *TRACKING_FIELDS,
+        "partner_key",
         "consent",
         "received",
         "closed",
@@ -146,7 +147,7 @@ class LeadAdmin(PersonalDataMixin, LeadActionsMixin, LeadPageMixin, LeadAddMixin
             ("Pipeline", {"fields": pipeline}),
             ("Contact", {"fields": CONTACT_FIELDS}),
             (details[0], {"fields": details[1]}),
-            ("Where they came from", {"fields": TRACKING_FIELDS, "classes": ["collapse"]}),
+            ("Where they came from", {"fields": [*TRACKING_FIELDS, "partner_key"], "classes": ["collapse"]}),
             (
                 "Consent and record",
                 {"fields": ["consent", "received", "closed", "anonymised_at"], "classes": ["collapse"]},
