@@ -31,3 +31,21 @@ def test_the_demo_has_a_sales_login_and_leads_to_work():
 
     call_command("load_demo", "--no-sessions", stdout=StringIO())
     assert Lead.objects.count() == 5
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["2026-11-30 17:25", "2026-12-05 10:00", "2026-12-04 16:55", "2026-12-01 08:30"],
+    ids=["monday-evening", "saturday", "friday-close", "tuesday-early"],
+)
+def test_exactly_one_demo_lead_is_overdue_whenever_the_demo_is_loaded(moment, django_user_model):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from enquiries.demo import load_leads
+
+    now = datetime.fromisoformat(moment).replace(tzinfo=ZoneInfo("Europe/London"))
+    sales = django_user_model.objects.create_user("sales", is_staff=True)
+    assert load_leads(added_by=sales, now=now) == 5
+    overdue = [lead.name for lead in Lead.objects.all() if lead.due_at < now]
+    assert overdue == ["Dan Okafor"]
