@@ -301,9 +301,19 @@ PARTNER_BOOKINGS_PER_HOUR = env.int("PARTNER_BOOKINGS_PER_HOUR", default=60)
 PARTNER_LEADS_PER_HOUR = env.int("PARTNER_LEADS_PER_HOUR", default=60)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Calm Response Training API",
-    "DESCRIPTION": "Courses, sectors, sessions, bookings and leads.",
+    "DESCRIPTION": (
+        "Courses, sectors, sessions, bookings and leads.\n\n"
+        'Bodies are JSON (application/json) and every field has its own JSON type: "true" is not true, '
+        '"12" is not 12. Fields an operation does not know, and query parameters a list does not know, '
+        "are refused (400 naming them), never ignored; no text may contain a NUL character (\\u0000). "
+        "Errors share one shape: code, detail and, for invalid fields, errors. Addresses end with a "
+        "slash; without it the answer is a 308 to the right one."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate components for what is sent and what comes back (BookingCreateRequest, Delegate and
+    # DelegateRequest): read-only fields are never asked for, and answers mark what is always there.
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
