@@ -311,9 +311,11 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Separate components for what is sent and what comes back (BookingCreateRequest, Delegate and
-    # DelegateRequest): read-only fields are never asked for, and answers mark what is always there.
+    # Separate components for what is sent and what comes back (DelegateRequest and Delegate):
+    # read-only fields are never asked for, and answers mark what is always there.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Booleans that must be one value (accept_terms is true; po_to_follow false beside a purchase order).
+    "ENUM_NAME_OVERRIDES": {"TrueEnum": [(True, True)], "FalseEnum": [(False, False)]},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
