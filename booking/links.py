@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from core.signed import pk_and_key, unsign
+
 from .models import Booking, CourseSession, Delegate
 
 SALT = "booking.manage"
@@ -34,9 +36,8 @@ def pending_token(booking):
 
 
 def booking_from_pending_token(token, queryset=None):
-    try:
-        reference = signing.Signer(salt=PENDING_SALT).unsign(token)
-    except signing.BadSignature:
+    reference = unsign(token, PENDING_SALT)
+    if reference is None:
         return None
     return (queryset if queryset is not None else Booking.objects.all()).filter(reference=reference).first()
 
@@ -52,14 +53,13 @@ def confirm_url(booking):
 def booking_from_confirm_token(token, queryset=None):
     """The booking a confirmation link names, or None; unlike a manage token it stays readable
     after the booking lapsed, so the page can say so."""
-    return _from_signed(token, CONFIRM_SALT, queryset)
+    return booking_from_signed(token, CONFIRM_SALT, queryset)
 
 
-def _from_signed(token, salt, queryset):
-    try:
-        reference, _, key = signing.Signer(salt=salt).unsign(token).partition(".")
-    except signing.BadSignature:
-        return None
+def booking_from_signed(token, salt, queryset=None):
+    """The booking a "<reference>.<manage key>" token signed with `salt` names, or None; a new
+    manage key revokes every such token. Other rooms' links (records) use it with their salt."""
+    reference, _, key = (unsign(token, salt) or "").partition(".")
     booking = (queryset if queryset is not None else Booking.objects.all()).filter(reference=reference).first()
     if booking is None or not key or not constant_time_compare(key, booking.manage_key):
         return None
@@ -70,7 +70,7 @@ def booking_from_token(token, queryset=None, *, after_the_course=False):
     """The booking for a valid, unexpired token, or None. Reveals nothing about why not. A manage
     link expires when the course ends; `after_the_course` keeps it working for what is still
     needed then (the booking's invoices)."""
-    booking = _from_signed(token, SALT, queryset)
+    booking = booking_from_signed(token, SALT, queryset)
     if booking is None or (booking.session.ends_at <= timezone.now() and not after_the_course):
         return None
     return booking
@@ -92,14 +92,11 @@ def registration_url(session):
 def session_from_registration_token(token, queryset=None):
     """The in-house session a registration link names, or None for a bad, tampered or revoked
     token. The page itself says when registration has closed."""
-    try:
-        pk, _, key = signing.Signer(salt=REGISTER_SALT).unsign(token).partition(".")
-    except signing.BadSignature:
-        return None
-    if not (pk.isascii() and pk.isdigit()) or not key:
+    pk, key = pk_and_key(unsign(token, REGISTER_SALT))
+    if pk is None:
         return None
     queryset = queryset if queryset is not None else CourseSession.objects.all()
-    session = queryset.filter(pk=int(pk), is_in_house=True).first()
+    session = queryset.filter(pk=pk, is_in_house=True).first()
     if session is None or not constant_time_compare(key, session.registration_key):
         return None
     return session

@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
+from booking.links import booking_from_signed
 from booking.models import DELEGATES_INFORMED, Booking, CourseSession, Delegate
+from core.signed import pk_and_key, unsign
 
 from .models import Certificate
 
@@ -22,20 +24,6 @@ RECORD_SALT = "records.training-record"
 
 def _url(name, token):
     return settings.SITE_URL + reverse(name, args=[token])
-
-
-def _unsign(token, salt):
-    try:
-        return signing.Signer(salt=salt).unsign(token)
-    except signing.BadSignature:
-        return None
-
-
-def _pk_and_key(value):
-    pk, _, key = (value or "").partition(".")
-    if not (pk.isascii() and pk.isdigit()) or not key:
-        return None, None
-    return int(pk), key
 
 
 def attendance_token(session):
@@ -54,7 +42,7 @@ def attendance_link_closes(session):
 
 
 def session_from_attendance_token(token, now=None):
-    parts = (_unsign(token, ATTENDANCE_SALT) or "").split(".")
+    parts = (unsign(token, ATTENDANCE_SALT) or "").split(".")
     if len(parts) != 3 or not all(part.isascii() and part.isdigit() for part in (parts[0], parts[2])):
         return None
     pk, key, trainer_id = int(parts[0]), parts[1], int(parts[2]) or None
@@ -78,7 +66,7 @@ def certificate_url(certificate):
 
 
 def certificate_from_token(token):
-    number = _unsign(token, CERTIFICATE_SALT)
+    number = unsign(token, CERTIFICATE_SALT)
     return Certificate.objects.filter(number=number).first() if number else None
 
 
@@ -98,7 +86,7 @@ def feedback_url(delegate):
 
 
 def delegate_from_feedback_token(token):
-    pk, key = _pk_and_key(_unsign(token, FEEDBACK_SALT))
+    pk, key = pk_and_key(unsign(token, FEEDBACK_SALT))
     if pk is None:
         return None
     delegate = Delegate.objects.select_related("booking__session__course", "booking__session__trainer").filter(pk=pk)
@@ -121,10 +109,4 @@ def training_record_url(booking):
 def booking_from_training_record_token(token):
     """Only for a booking that held its places: a booking cancelled, released or never
     confirmed opens no organisation's record."""
-    reference, _, key = (_unsign(token, RECORD_SALT) or "").partition(".")
-    if not reference or not key:
-        return None
-    booking = Booking.objects.filter(reference=reference, status__in=DELEGATES_INFORMED).first()
-    if booking is None or not constant_time_compare(key, booking.manage_key):
-        return None
-    return booking
+    return booking_from_signed(token, RECORD_SALT, Booking.objects.filter(status__in=DELEGATES_INFORMED))
