@@ -212,7 +212,7 @@ def training_record(booking, today=None):
         .order_by("name", "pk")
     )
     certificates = [d.certificate for d in delegates if _has_certificate(d)]
-    renewed = _renewed(certificates)
+    renewed_ids = renewed(certificates)
     rows, wanted = [], []
     for delegate in delegates:
         session = delegate.booking.session
@@ -231,7 +231,7 @@ def training_record(booking, today=None):
             )
             continue
         certificate = delegate.certificate
-        status = RENEWED if certificate.pk in renewed else _status(certificate, today)
+        status = RENEWED if certificate.pk in renewed_ids else _status(certificate, today)
         row = RecordRow(
             name=certificate.holder_name,
             email=certificate.holder_email,
@@ -254,19 +254,23 @@ def _has_certificate(delegate):
     return getattr(delegate, "certificate", None) is not None
 
 
-def _renewed(certificates):
-    """The ids of certificates whose holder has a later one for the same course or its refresher."""
+def renewed(certificates, held=None):
+    """The ids of `certificates` whose holder has a later certificate for the same course or its
+    refresher. `held` is every (holder email, course id, completed on) to compare with; by default
+    the certificates themselves. The training record and the refresher reminders both ask this."""
+    if held is None:
+        held = [(c.holder_email, c.course_id, c.completed_on) for c in certificates]
     latest = {}
-    for certificate in certificates:
-        key = (certificate.holder_email.casefold(), certificate.course_id)
-        latest[key] = max(latest.get(key, date.min), certificate.completed_on)
-    renewed = set()
+    for email, course_id, completed_on in held:
+        key = (email.casefold(), course_id)
+        latest[key] = max(latest.get(key, date.min), completed_on)
+    ids = set()
     for certificate in certificates:
         email = certificate.holder_email.casefold()
         for course in renewal_courses(certificate.course):
             if latest.get((email, course.pk), date.min) > certificate.completed_on:
-                renewed.add(certificate.pk)
-    return renewed
+                ids.add(certificate.pk)
+    return ids
 
 
 def _add_book_links(wanted, today):

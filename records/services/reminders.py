@@ -20,7 +20,7 @@ from booking.models import DELEGATES_INFORMED, Delegate, SessionStatus
 
 from .. import reminder_emails
 from ..models import Certificate, RefresherReminder
-from ..selectors import bookable_sessions, renewal_courses, renewal_sessions
+from ..selectors import bookable_sessions, renewal_courses, renewal_sessions, renewed
 
 # Dates offered: from today until this long after the certificate expires (a lapse of a few
 # weeks is better than none at all).
@@ -78,12 +78,10 @@ def _renewed_or_rebooked(certificates, today):
     email_match = Q()
     for email in emails:
         email_match |= Q(holder_email__iexact=email)
-    later = {}
-    for email, course_id, completed_on in Certificate.objects.filter(email_match, course_id__in=courses).values_list(
+    held = Certificate.objects.filter(email_match, course_id__in=courses).values_list(
         "holder_email", "course_id", "completed_on"
-    ):
-        key = (email.casefold(), course_id)
-        later[key] = max(later.get(key, completed_on), completed_on)
+    )
+    skip = renewed(certificates, held)
 
     start_of_today = timezone.make_aware(datetime.combine(today, time.min))
     delegate_match = Q()
@@ -104,15 +102,11 @@ def _renewed_or_rebooked(certificates, today):
         key = (email.casefold(), course_id)
         booked[key] = max(booked.get(key, starts_at), starts_at)
 
-    skip = set()
     for certificate in certificates:
         email = certificate.holder_email.casefold()
         for course in renewal_courses(certificate.course):
-            completed = later.get((email, course.pk))
             starts = booked.get((email, course.pk))
-            if (completed and completed > certificate.completed_on) or (
-                starts and timezone.localtime(starts).date() > certificate.completed_on
-            ):
+            if starts and timezone.localtime(starts).date() > certificate.completed_on:
                 skip.add(certificate.pk)
     return skip
 
