@@ -1,20 +1,31 @@
+"""The public catalogue pages. Anonymous visitors are answered from the page cache
+(core/http_cache.py, invalidated by courses/cache.py): the views return TemplateResponses, so the
+cache renders them itself, with a placeholder where the visitor's CSRF token goes."""
+
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.template.response import TemplateResponse
+from django.views.decorators.http import require_safe
 
 from booking.selectors import session_list_upcoming
+from core.http_cache import cached_page, page_query
 
-from . import selectors
+from . import cache, selectors
 from .filters import CourseFilter
 from .models import Course, Sector
 
 COURSES_PER_PAGE = 9
+# The course list depends on these parameters only; utm_* and the like neither change it nor its key.
+COURSE_FILTERS = tuple(CourseFilter.base_filters)
+
+# Until CoursesConfig.ready() connects them (a web process imports this module with its URLs).
+cache.connect()
 
 
-@require_GET
+@require_safe
+@cached_page
 def home(request):
-    return render(
+    return TemplateResponse(
         request,
         "courses/home.html",
         {
@@ -25,44 +36,46 @@ def home(request):
     )
 
 
-@require_GET
+@require_safe
+@cached_page
 def sector_list(request):
-    return render(request, "courses/sector_list.html", {"sectors": selectors.sector_list()})
+    return TemplateResponse(request, "courses/sector_list.html", {"sectors": selectors.sector_list()})
 
 
-@require_GET
+@require_safe
+@cached_page
 def sector_detail(request, slug):
     try:
         sector = selectors.sector_detail(slug=slug)
     except Sector.DoesNotExist:
         raise Http404("No such sector") from None
-    return render(request, "courses/sector_detail.html", {"sector": sector})
+    return TemplateResponse(request, "courses/sector_detail.html", {"sector": sector})
 
 
-@require_GET
+@require_safe
+@cached_page(query=(*COURSE_FILTERS, "page"))
 def course_list(request):
     course_filter = CourseFilter(request.GET, queryset=selectors.course_list())
     page = Paginator(course_filter.qs, COURSES_PER_PAGE).get_page(request.GET.get("page"))
-    # Keep the filters in the pagination links.
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
+    return TemplateResponse(
         request,
         "courses/course_list.html",
         {
             "filter": course_filter,
             "page": page,
-            "querystring": query.urlencode(),
+            # The filters, kept in the pagination links.
+            "querystring": page_query(request, COURSE_FILTERS),
             "filtered": course_filter.is_valid() and any(course_filter.form.cleaned_data.values()),
         },
     )
 
 
-@require_GET
+@require_safe
+@cached_page
 def course_detail(request, slug):
     try:
         course = selectors.course_detail(slug=slug)
     except Course.DoesNotExist:
         raise Http404("No such course") from None
     sessions = session_list_upcoming(course=course.slug)
-    return render(request, "courses/course_detail.html", {"course": course, "sessions": sessions})
+    return TemplateResponse(request, "courses/course_detail.html", {"course": course, "sessions": sessions})
