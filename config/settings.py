@@ -316,6 +316,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Booleans that must be one value (accept_terms is true; po_to_follow false beside a purchase order).
     "ENUM_NAME_OVERRIDES": {"TrueEnum": [(True, True)], "FalseEnum": [(False, False)]},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        # A request body is marked required wherever it has required fields.
+        "core.api.require_request_bodies",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
