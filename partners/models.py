@@ -1,4 +1,4 @@
-"""API keys for partner organisations (issue 13).
+"""API keys for partner organisations, and their webhook endpoints and deliveries (issue 13).
 
 A key is shown once, when it is made; only its first characters (the prefix, to find it and to
 show in the admin) and a SHA-256 hash of the whole key are stored. Keys are high-entropy random
@@ -6,7 +6,11 @@ tokens, so a plain hash is enough (no slow password hash is needed). Keys are re
 deleted: bookings and leads made with one keep pointing at it.
 """
 
+import secrets
+from urllib.parse import urlsplit
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
@@ -56,3 +60,125 @@ class PartnerKey(models.Model):
     def actor(self):
         """How changes made with this key are recorded in a booking's history."""
         return f"partner:{self.prefix} (API)"
+
+
+# Webhooks -----------------------------------------------------------------------------------
+
+
+class EventType(models.TextChoices):
+    """What an endpoint may subscribe to (partners/webhooks.py says which change sends which)."""
+
+    BOOKING_CREATED = "booking.created", "booking.created: booked, or joined the waiting list"
+    BOOKING_CONFIRMED = "booking.confirmed", "booking.confirmed: booker's email confirmed, or the PO confirmed it"
+    BOOKING_CHANGED = "booking.changed", "booking.changed: delegates or purchase order changed"
+    BOOKING_CANCELLED = "booking.cancelled", "booking.cancelled: cancelled, lapsed, PO hold released"
+    BOOKING_WAITLIST_PROMOTED = "booking.waitlist_promoted", "booking.waitlist_promoted: a place came free"
+    SESSION_CHANGED = "session.changed", "session.changed: moved or its venue changed"
+    SESSION_CANCELLED = "session.cancelled", "session.cancelled"
+    SESSION_SEATS_CHANGED = "session.seats_changed", "session.seats_changed: seats remaining moved"
+
+
+# Sent only by "Send test event" in the admin, whatever the endpoint subscribes to.
+TEST_EVENT = "webhook.test"
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def validate_webhook_url(value):
+    """https anywhere; plain http only on this machine (a receiver under test)."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return
+    raise ValidationError("Use an https:// address (http:// only for 127.0.0.1 or localhost, when testing).")
+
+
+def validate_event_types(value):
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Choose at least one event.")
+    unknown = sorted({str(item) for item in value} - set(EventType.values))
+    if unknown:
+        raise ValidationError(f"Unknown event type(s): {', '.join(unknown)}.")
+
+
+def new_webhook_secret():
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(models.Model):
+    """A URL that receives signed event notices. With a partner key, only that partner's bookings'
+    events (and public sessions' events); without one, the office's own integration: everything."""
+
+    partner_key = models.ForeignKey(
+        PartnerKey,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        limit_choices_to={"revoked_at": None},
+        related_name="webhook_endpoints",
+        help_text="Whose endpoint this is. Leave empty for the office's own integration, which receives "
+        "the events of every booking and session.",
+    )
+    url = models.URLField("URL", max_length=500, validators=[validate_webhook_url])
+    events = models.JSONField(default=list, validators=[validate_event_types])
+    secret = models.CharField(
+        "signing secret",
+        max_length=100,
+        default=new_webhook_secret,
+        editable=False,
+        help_text="Give it to the partner.",
+    )
+    active = models.BooleanField(default=True)
+    description = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = "webhook endpoint"
+
+    def __str__(self):
+        return f"{self.partner_key.organisation if self.partner_key_id else 'Office'}: {self.url}"
+
+    @property
+    def receives(self):
+        """Active, and its partner's key (if any) not revoked."""
+        return self.active and (self.partner_key is None or self.partner_key.revoked_at is None)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class WebhookDelivery(models.Model):
+    """One event for one endpoint: written in the transaction of the change, sent after it."""
+
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    event_id = models.UUIDField(help_text="The event's id (Webhook-Id): the same for every endpoint and attempt.")
+    event_type = models.CharField(max_length=40, db_index=True)
+    # The JSON exactly as sent and signed, so every attempt and resend carries the same bytes.
+    body = models.TextField()
+    booking = models.ForeignKey(
+        "booking.Booking", on_delete=models.SET_NULL, null=True, blank=True, related_name="webhook_deliveries"
+    )
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = "webhook delivery"
+        verbose_name_plural = "webhook deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhook_delivery_once_per_endpoint"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
+
+    def __str__(self):
+        return f"{self.event_type} {self.event_id} to {self.endpoint.url}"

@@ -130,6 +130,9 @@ def record(booking, kind, description, *, actor, **data):
     from invoicing.services import invoicing_on_booking_event  # here, not at the top: invoicing imports booking
 
     invoicing_on_booking_event(event)
+    from partners.webhooks import webhooks_on_booking_event  # here too: partners reads bookings
+
+    webhooks_on_booking_event(event)
     return event
 
 

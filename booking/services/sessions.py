@@ -83,11 +83,21 @@ def session_change_capacity(*, session, capacity, actor="staff"):
     taken = seats.seats_taken(session)
     if capacity < taken:
         raise ValidationError({"capacity": f"{taken} seats are already booked; the capacity cannot go below that."})
+    previous = session.capacity
     session.capacity = capacity
     session.full_clean()
     session.save(update_fields=["capacity", "updated_at"])
     waitlist_promote(session=session, actor=actor)
+    if capacity != previous:
+        _webhook("session.seats_changed", session, change="capacity_changed")
     return session
+
+
+def _webhook(event_type, session, *, change):
+    """A session-level webhook event, once per change (partners/webhooks.py)."""
+    from partners.webhooks import webhooks_session_event  # partners reads sessions
+
+    webhooks_session_event(event_type, session, change=change)
 
 
 @transaction.atomic
@@ -120,6 +130,7 @@ def session_cancel(*, session, reason="", actor="staff"):
                 actor=actor,
                 previous_status=previous[booking.pk],
             )
+    _webhook("session.cancelled", session, change="cancelled")
     return session
 
 
@@ -171,4 +182,5 @@ def session_schedule_changed(*, session, previous, actor="staff"):
                 dates_changed=current["days"] != previous["days"],
                 venue_changed=current["venue_id"] != previous["venue_id"],
             )
+    _webhook("session.changed", session, change="_and_".join(what).replace(" ", "_"))
     return True
