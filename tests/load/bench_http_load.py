@@ -185,11 +185,10 @@ def booking_json(session_id, who):
 
 def race(port, session_id, clients, nonce, timeout=30):
     """`clients` booking POSTs for one session, each on its own connection opened beforehand,
-    sent together when a barrier lets them go. Returns ({status: count}, seconds from the
-    release until the last answer, [per-request seconds])."""
+    sent together when a barrier lets them go. Returns [(seconds from the release until the
+    answer, its status)], in the order they came."""
     barrier = threading.Barrier(clients + 1)
-    statuses, times, lock = {}, [], threading.Lock()
-    released = [0.0]
+    answers, lock = [], threading.Lock()
 
     def one(i):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
@@ -207,18 +206,16 @@ def race(port, session_id, clients, nonce, timeout=30):
         finally:
             conn.close()
         with lock:
-            statuses[status] = statuses.get(status, 0) + 1
-            times.append(time.perf_counter())
+            answers.append((time.perf_counter(), status))
 
     workers = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(clients)]
     for worker in workers:
         worker.start()
     barrier.wait()
-    released[0] = time.perf_counter()
+    released = time.perf_counter()
     for worker in workers:
         worker.join(timeout + 5)
-    wall = max(times) - released[0] if times else float("nan")
-    return statuses, wall, sorted(t - released[0] for t in times)
+    return sorted((at - released, status) for at, status in answers)
 
 
 # Profile ------------------------------------------------------------------------------------------
@@ -235,6 +232,7 @@ AREAS = [  # (label, part of a file's path); the first that matches wins
     ("Django middleware and request handling", "/django/middleware/"),
     ("Django middleware and request handling", "/django/core/handlers/"),
     ("Django forms", "/django/forms/"),
+    ("Django admin", "/django/contrib/admin/"),
     ("Django (other)", "/django/"),
     ("Python standard library", "/lib/python3"),
     ("Python standard library", "<frozen"),
@@ -297,7 +295,7 @@ def profile_requests(make_request, count, label, print=print):
             areas[area] = areas.get(area, 0.0) + seconds
     total = sum(areas.values()) or 1.0
     print(f"\nprofile   {label}: {count} requests in this process (Django test client)")
-    print(f"          {plain:.1f} ms a request ({len(queries)} queries, {sql_ms:.1f} ms of it in SQL); cProfile:")
+    print(f"          {plain:.1f} ms a request; one of them: {len(queries)} queries, {sql_ms:.0f} ms in SQL. cProfile:")
     for name, seconds in sorted(areas.items(), key=lambda item: -item[1])[:7]:
         print(f"            {seconds / total * 100:4.0f}%  {name}")
     own = sorted(
@@ -311,6 +309,33 @@ def profile_requests(make_request, count, label, print=print):
     print("          slowest queries of one request:")
     for query in sorted(queries, key=lambda q: -float(q["time"]))[:3]:
         print(f"            {float(query['time']) * 1000:6.1f} ms  {short_sql(query['sql'])}")
+
+
+def cpu_ticks(pids):
+    """CPU time (user + system, in clock ticks) used so far by these processes."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total
+
+
+def settle(pids, timeout, interval=0.25):
+    """Wait until the processes use (almost) no CPU for two intervals in a row: seconds waited,
+    or None on timeout."""
+    started = time.monotonic()
+    quiet, last = 0, cpu_ticks(pids)
+    while quiet < 2:
+        time.sleep(interval)
+        now = cpu_ticks(pids)
+        quiet = quiet + 1 if now - last <= 2 else 0  # 2 ticks: 20 ms of 250 ms, a heartbeat or two
+        last = now
+        if time.monotonic() - started > timeout:
+            return None
+    return time.monotonic() - started
 
 
 def drain(check, timeout):
