@@ -153,3 +153,48 @@ def test_a_failed_attempt_is_retried_by_the_worker_and_delivered(services_up, st
     assert len(receiver.requests) == 2
     assert len({r["headers"]["Webhook-Id"] for r in receiver.requests}) == 1
     assert all(signature_verify(hook.secret, r["headers"]["Webhook-Signature"], r["body"]) for r in receiver.requests)
+
+
+def _point_celery_at(url):
+    """Make this process publish to another broker (Celery caches its connection pools)."""
+    from config.celery import app
+
+    app.conf.broker_url = url
+    app._pool = None
+    app.amqp._producer_pool = None
+
+
+def test_broker_down_when_booking_then_the_sweep_delivers_once(services_up, start_worker, receiver):
+    from config.celery import app
+    from tests.servers import free_port, start_redis
+
+    partner = make_key()
+    WebhookEndpoint.objects.create(
+        url=receiver.url + "/hook", partner_key=partner.partner_key, events=["booking.created"]
+    )
+    session = make_session(capacity=5)
+    original, port = app.conf.broker_url, free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    redis = start_redis(port)
+    try:
+        _point_celery_at(broker)
+        redis.terminate()
+        redis.wait(timeout=10)
+
+        assert book(client_for(partner.key), session).status_code == 201  # the broker is down
+        # The hand-over runs in the background: let it give up before the broker comes back.
+        delivery._publisher.submit(lambda: None).result(timeout=120)
+        assert list(WebhookDelivery.objects.values_list("status", flat=True)) == [DeliveryStatus.PENDING]
+        assert receiver.requests == []
+
+        redis = start_redis(port)
+        start_worker(queues="webhooks", REDIS_URL=broker)
+        _point_celery_at(broker)
+        assert delivery.webhook_sweep(now=timezone.now() + timedelta(minutes=5))["requeued"] == 1
+        wait_until(lambda: WebhookDelivery.objects.get().status == DeliveryStatus.SENT, "the sweep's delivery")
+        assert delivery.webhook_sweep(now=timezone.now() + timedelta(minutes=5))["requeued"] == 0
+        assert len(receiver.requests) == 1
+    finally:
+        _point_celery_at(original)
+        redis.terminate()
+        redis.wait(timeout=10)
