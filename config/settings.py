@@ -212,9 +212,18 @@ CELERY_BEAT_SCHEDULE = {
     "attendance-links": {"task": "records.tasks.send_attendance_links", "schedule": crontab(hour=6, minute=30)},
     "refresher-reminders": {"task": "records.tasks.send_refresher_reminders", "schedule": crontab(hour=9, minute=0)},
     "expire-idempotency-keys": {"task": "core.tasks.expire_idempotency_keys", "schedule": crontab(hour=3, minute=10)},
+    # Requeues webhook deliveries that are due (a retry, or a hand-over lost while the broker was
+    # down) and removes finished ones after WEBHOOK_DELIVERY_KEEP_DAYS.
+    "webhook-sweep": {"task": "partners.tasks.webhook_sweep", "schedule": 60.0},
 }
 # An Idempotency-Key's answer is replayed for this many hours, then removed by the daily task.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
+
+# Webhooks (partners/): seconds between attempts (then the delivery is failed), how long a queued
+# delivery may wait before the sweep queues it again, and how long finished deliveries are kept.
+WEBHOOK_RETRY_DELAYS = env.list("WEBHOOK_RETRY_DELAYS", cast=int, default=[60, 300, 1800, 7200, 21600, 43200])
+WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120)
+WEBHOOK_DELIVERY_KEEP_DAYS = env.int("WEBHOOK_DELIVERY_KEEP_DAYS", default=30)
 
 # After the course (records/)
 # The trainer's attendance link works until this many days after the course ends.
