@@ -433,7 +433,10 @@ class Bench:
         if self.args.warmup > 0:
             self.wrk(scenario.key, self.args.warmup, f"w{tag}{scenario.key}")
             self.settle(worker_too=False)  # the worker may go on sending the warm-up's emails
+        meter = load.CpuMeter(lambda: [str(self.server.pid), *self.children(self.server)], self.pg_backends)
+        meter.start()
         result = self.wrk(scenario.key, self.args.seconds, f"m{tag}{scenario.key}")
+        meter.stop(result)
         self.settle(worker_too=scenario.key != "booking")  # wait_for_emails waits for the worker
         others = {k: v for k, v in result.statuses.items() if not 200 <= k < 300}
         print(
@@ -441,8 +444,14 @@ class Bench:
             f"p99 {result.p99:.1f} ms, {result.errors} errors"
             + (f" {others}" if others else "")
             + (f", {result.socket_errors} socket errors" if result.socket_errors else "")
+            + f"; CPU a request: gunicorn {result.app_cpu_ms:.1f} ms, PostgreSQL {result.pg_cpu_ms:.1f} ms; "
+            f"wrk {result.wrk_cpu * 100:.0f}% of a core"
         )
         return result
+
+    def pg_backends(self):
+        rows = self.pg_admin(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.db_name}'")
+        return [str(pid) for (pid,) in rows]
 
     def wait_for_emails(self):
         """The booking POSTs queued a confirmation email each: let the worker send them before the
@@ -535,11 +544,15 @@ class Bench:
         )
         print(
             f"Data: {self.data_line}. wrk, {self.args.connections} connections on loopback, {self.args.warmup:g} s warm-up "
-            f"then {self.args.seconds:g} s a scenario; ratios against /ping/ in the same run."
+            f"then {self.args.seconds:g} s a scenario (wrk used at most "
+            f"{max(s.result.wrk_cpu for s in self.scenarios if s.result) * 100:.0f}% of a core); ratios against "
+            "/ping/ in the same run; CPU: gunicorn's processes and the database's PostgreSQL backends."
         )
         print()
-        print("| Scenario | req/s | × /ping/ | p50 ms | p95 ms | p99 ms | errors | target | met |")
-        print("|---|--:|--:|--:|--:|--:|--:|---|---|")
+        print(
+            "| Scenario | req/s | × /ping/ | p50 ms | p95 ms | p99 ms | errors | CPU ms/req: app + db | target | met |"
+        )
+        print("|---|--:|--:|--:|--:|--:|--:|--:|---|---|")
         missed = []
         for scenario in self.scenarios:
             r = scenario.result
@@ -551,7 +564,8 @@ class Bench:
             verdict = ("yes" if met else "**no**") if scenario.target() != "none" else ("" if met else "**errors**")
             print(
                 f"| {scenario.label} | {r.rps:.0f} | {r.rps / ping.rps:.2f} | {ms(r.p50, ping.p50)} | "
-                f"{ms(r.p95, ping.p95)} | {ms(r.p99, ping.p99)} | {r.errors} | {scenario.target()} | {verdict} |"
+                f"{ms(r.p95, ping.p95)} | {ms(r.p99, ping.p99)} | {r.errors} | "
+                f"{r.app_cpu_ms:.1f} + {r.pg_cpu_ms:.1f} | {scenario.target()} | {verdict} |"
             )
         if self.race_result:
             statuses, wall, held, ok = self.race_result

@@ -184,7 +184,7 @@ class Catalogue:
         sessions, spans = [], []
         for n in range(count):
             course = self.courses[n % len(self.courses)]
-            past = n % 5 == 0  # a fifth in the past
+            past = (n // len(self.courses)) % 5 == 0  # a fifth in the past, two of each course's ten
             offset = -rng.uniform(1, 365) if past else rng.uniform(2, 270)
             first = timezone.localtime(now + timedelta(days=offset)).replace(hour=9, minute=30, second=0, microsecond=0)
             days = max(1, int(course.duration_days))

@@ -9,7 +9,9 @@ print the summary as one JSON line with p50/p90/p95/p99, which wrk's own output 
 
 import http.client
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 import threading
@@ -87,8 +89,6 @@ def find_wrk():
     """wrk's path; installed with apt-get when missing and this is root on Debian or Ubuntu."""
     if path := shutil.which("wrk"):
         return path
-    import os
-
     if os.geteuid() == 0 and shutil.which("apt-get"):
         print("wrk       not found: apt-get install -y wrk")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
@@ -117,6 +117,9 @@ class Result:
     errors: int = 0
     statuses: dict = field(default_factory=dict)
     socket_errors: int = 0
+    app_cpu_ms: float = 0.0  # gunicorn's CPU time a request
+    pg_cpu_ms: float = 0.0  # PostgreSQL's (the backends serving the benchmark's database)
+    wrk_cpu: float = 0.0  # share of one core wrk used
 
     @property
     def rps(self):
@@ -313,14 +316,42 @@ def profile_requests(make_request, count, label, print=print):
 
 def cpu_ticks(pids):
     """CPU time (user + system, in clock ticks) used so far by these processes."""
-    total = 0
+    return sum(cpu_by_pid(pids).values())
+
+
+def cpu_by_pid(pids):
+    ticks = {}
     for pid in pids:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
-    return total
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return ticks
+
+
+class CpuMeter:
+    """CPU used by gunicorn's processes, the database's backends and wrk between start() and stop()."""
+
+    TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+
+    def __init__(self, app_pids, pg_pids):
+        self.app_pids, self.pg_pids = app_pids, pg_pids
+
+    def start(self):
+        self.app = cpu_by_pid(self.app_pids())
+        self.pg = cpu_by_pid(self.pg_pids())
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def stop(self, result):
+        app = cpu_by_pid(self.app_pids())
+        pg = cpu_by_pid(set(self.pg) | set(self.pg_pids()))  # a backend opened meanwhile counts from 0
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        requests = max(result.requests, 1)
+        result.app_cpu_ms = sum(t - self.app.get(pid, 0) for pid, t in app.items()) * self.TICK_MS / requests
+        result.pg_cpu_ms = sum(t - self.pg.get(pid, 0) for pid, t in pg.items()) * self.TICK_MS / requests
+        wrk_seconds = (children.ru_utime + children.ru_stime) - (self.children.ru_utime + self.children.ru_stime)
+        result.wrk_cpu = wrk_seconds / result.seconds if result.seconds else 0.0
 
 
 def settle(pids, timeout, interval=0.25):
