@@ -323,6 +323,8 @@ SPECTACULAR_SETTINGS = {
     # Separate components for what is sent and what comes back (DelegateRequest and Delegate):
     # read-only fields are never asked for, and answers mark what is always there.
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations named and tagged by resource (bookings_create, tag "bookings"), not all "v1_...".
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Booleans that must be one value (accept_terms is true; po_to_follow false beside a purchase order).
     "ENUM_NAME_OVERRIDES": {"TrueEnum": [(True, True)], "FalseEnum": [(False, False)]},
     "POSTPROCESSING_HOOKS": [
