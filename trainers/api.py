@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from booking.models import CourseSession
 from core import idempotency
-from core.api import ApiErrorSerializer, ApiValidationErrorSerializer, StrictSerializer, service_errors
+from core.api import BAD_BODY, NOT_JSON, ApiErrorSerializer, StrictSerializer, service_errors
 from core.parsers import JSONParser
 
 from .models import Trainer
@@ -91,13 +91,14 @@ class SessionTrainerViewSet(viewsets.GenericViewSet):
         responses={
             200: SessionTrainerSerializer,
             400: OpenApiResponse(
-                ApiValidationErrorSerializer,
-                description="An invalid or unknown field, an unknown trainer, or a trainer who cannot take the "
+                BAD_BODY.response,
+                description="An invalid or unknown field (or a body that is not JSON: parse_error), an unknown trainer, or a trainer who cannot take the "
                 "session's days, with the reason in errors.trainer (e.g. \"Helen Ward is already on Conflict "
                 'Resolution, Ipswich on Tue 3 March 2026."); nothing was changed.',
             ),
             **AUTH_RESPONSES,
             404: OpenApiResponse(ApiErrorSerializer, description="No session has this id."),
+            415: NOT_JSON,
             503: OpenApiResponse(
                 ApiErrorSerializer, description="The trainer is being assigned elsewhere right now; try again."
             ),

@@ -4,8 +4,11 @@ The same services as the manage pages, with the same rules. Who may do this is d
 place, `booking_access`: the booker, by the manage link's token in `Authorization: Booking <token>`,
 the partner whose API key (`Authorization: Bearer <key>`) made the booking, or office staff
 signed in (session or API token) with booking.view_booking to read and booking.change_booking
-to change. Anyone else gets the same 404 whatever the reason, so a
-reference alone reveals nothing, not even that the booking exists.
+to change. No credentials, or credentials that are valid for nothing (a malformed, tampered,
+revoked or expired token; an unknown key), is a 401, whatever the reference. Credentials that
+are valid but not for this booking (another booking's token, another partner's key, staff
+without the permission) get the same 404 as a reference that does not exist, so a reference
+alone reveals nothing, not even that the booking exists.
 """
 
 from dataclasses import dataclass
@@ -21,17 +24,23 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status, viewsets
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.decorators import action
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import (
+    AuthenticationFailed,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+)
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from core import spam
-from core.api import NON_FIELD, ApiErrorSerializer, ApiValidationErrorSerializer, service_errors
+from core.api import BAD_BODY, NON_FIELD, NOT_JSON, ApiErrorSerializer, service_errors
 from core.parsers import JSONParser
 from partners.auth import partner_key_of
 
 from .. import links, selectors, services
-from ..models import Booking
+from ..models import Booking, purchase_order_validator
 from .serializers import (
     BookingChangeConflictSerializer,
     BookingSerializer,
@@ -40,7 +49,7 @@ from .serializers import (
     DelegateSerializer,
     PurchaseOrderSerializer,
 )
-from .views import UNAUTHORISED, booking_body
+from .views import booking_body
 
 KEYWORD = "Booking"
 
@@ -51,25 +60,32 @@ KEYWORD = "Booking"
 
 @dataclass(frozen=True)
 class ManageToken:
-    """The token from `Authorization: Booking <token>`, not yet checked: the view checks it
-    against the booking the path names."""
+    """A valid `Authorization: Booking <token>`: the booking it is for. The view checks that it is
+    the booking the path names."""
 
-    value: str
+    booking: Booking
 
 
 class BookingTokenAuthentication(BaseAuthentication):
-    """Reads `Authorization: Booking <token>`. It only carries the token to the view: an unknown or
-    expired token is a 404 there, never a 401 here, so the answer says nothing about it."""
+    """Reads `Authorization: Booking <token>`. A token that is valid for no booking (malformed,
+    tampered, revoked by a newer manage link, or expired with the session) is a 401: that says
+    nothing about any reference. One valid for another booking is the view's 404."""
 
     def authenticate(self, request):
         words = get_authorization_header(request).split()
-        if len(words) != 2 or words[0].decode("latin-1").lower() != KEYWORD.lower():
+        if not words or words[0].decode("latin-1").lower() != KEYWORD.lower():
             return None
         try:
-            token = words[1].decode("ascii")
+            token = words[1].decode("ascii") if len(words) == 2 else ""
         except UnicodeDecodeError:
             token = ""
-        return AnonymousUser(), ManageToken(token)
+        booking = links.booking_from_token(token, selectors.booking_queryset()) if token else None
+        if booking is None:
+            raise AuthenticationFailed("This booking token is not valid: it may have expired or been replaced.")
+        return AnonymousUser(), ManageToken(booking)
+
+    def authenticate_header(self, request):
+        return f'{KEYWORD} realm="api"'
 
 
 class BookingTokenScheme(OpenApiAuthenticationExtension):
@@ -113,11 +129,12 @@ def booking_access(request, reference):
             )
         raise NotFound(NOT_FOUND)
     if isinstance(request.auth, ManageToken):
-        booking = links.booking_from_token(request.auth.value, queryset)
-        if booking is not None and booking.reference == reference:
-            return Access(booking=booking, actor="booker (API)", may_change=True, booker=True)
+        if request.auth.booking.reference == reference:
+            return Access(booking=request.auth.booking, actor="booker (API)", may_change=True, booker=True)
         raise NotFound(NOT_FOUND)
     user = request.user
+    if not user.is_authenticated:
+        raise NotAuthenticated()
     if user.is_authenticated and (user.has_perm("booking.view_booking") or user.has_perm("booking.change_booking")):
         booking = queryset.filter(reference=reference).first()
         if booking is not None:
@@ -142,8 +159,9 @@ DELEGATE_ID = OpenApiParameter(
 )
 ACCESS = (
     "\n\nSend the manage token as `Authorization: Booking <token>`, or the partner API key that made the "
-    "booking as `Authorization: Bearer <key>`, or be signed in as office staff. "
-    "Anything else, including an expired token (the session has ended) or another booking's token, is "
+    "booking as `Authorization: Bearer <key>`, or be signed in as office staff. No credentials, or a token "
+    "or key that is not valid (malformed, replaced by a newer manage link, expired when the session ended), "
+    "is 401. Valid credentials for something else (another booking's token, another partner's key) are "
     "404, the same as for a reference that does not exist."
 )
 CHANGE = (
@@ -162,6 +180,7 @@ PURCHASE_ORDER_REQUEST = {
                 "type": "string",
                 "minLength": 1,
                 "maxLength": 50,
+                "pattern": purchase_order_validator.regex.pattern,
                 "description": PurchaseOrderSerializer().fields["purchase_order"].help_text,
             }
         },
@@ -170,15 +189,26 @@ PURCHASE_ORDER_REQUEST = {
     }
 }
 NOT_FOUND_RESPONSE = OpenApiResponse(
-    ApiErrorSerializer, description="No such booking, or no valid token for it (the same answer either way)."
+    ApiErrorSerializer,
+    description="No such booking, or credentials that are not for it (the same answer either way).",
+)
+UNAUTHENTICATED = OpenApiResponse(
+    ApiErrorSerializer,
+    description="not_authenticated: no credentials; authentication_failed: a booking token, partner key or API "
+    "token that is not valid (malformed, replaced, expired or revoked). WWW-Authenticate names the schemes.",
 )
 CHANGE_RESPONSES = {
     200: BookingSerializer,
-    400: ApiValidationErrorSerializer,
-    401: UNAUTHORISED,
-    403: OpenApiResponse(ApiErrorSerializer, description="Staff who may read bookings but not change them."),
+    400: BAD_BODY,
+    401: UNAUTHENTICATED,
+    403: OpenApiResponse(
+        ApiErrorSerializer,
+        description="permission_denied: staff who may read bookings but not change them, or signed in through the "
+        "site (session cookie) without the CSRF token.",
+    ),
     404: NOT_FOUND_RESPONSE,
     409: BookingChangeConflictSerializer,
+    415: NOT_JSON,
 }
 DELEGATE_CHANGE_RESPONSES = {
     **CHANGE_RESPONSES,
@@ -203,6 +233,10 @@ class BookingManageViewSet(viewsets.ViewSet):
     lookup_field = "reference"
     lookup_value_regex = "[^/]+"
 
+    def get_authenticate_header(self, request):
+        # Every way in, for a 401: the partner key's scheme and the manage token's.
+        return 'Bearer realm="api", Booking realm="api"'
+
     def finalize_response(self, request, response, *args, **kwargs):
         # A booking's details are private: never stored by a browser or proxy.
         add_never_cache_headers(response)
@@ -212,7 +246,7 @@ class BookingManageViewSet(viewsets.ViewSet):
         summary="A booking",
         description="The booking as it stands: status (cancelled included), delegates with their ids, totals." + ACCESS,
         parameters=[REFERENCE],
-        responses={200: BookingSerializer, 401: UNAUTHORISED, 404: NOT_FOUND_RESPONSE},
+        responses={200: BookingSerializer, 401: UNAUTHENTICATED, 404: NOT_FOUND_RESPONSE},
     )
     def retrieve(self, request, reference):
         access = booking_access(request, reference)
@@ -292,7 +326,8 @@ class BookingManageViewSet(viewsets.ViewSet):
         + ACCESS,
         parameters=[REFERENCE, DELEGATE_ID],
         request=None,
-        responses=DELEGATE_CHANGE_RESPONSES,
+        # No body to be wrong, so no 400 or 415.
+        responses={code: answer for code, answer in DELEGATE_CHANGE_RESPONSES.items() if code not in (400, 415)},
     )
     @action(detail=True, methods=["delete"], url_path=r"delegates/(?P<delegate_id>[0-9]+)")
     def remove_delegate(self, request, reference, delegate_id):

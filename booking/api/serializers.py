@@ -1,17 +1,13 @@
 """The booking API's serializers: sessions as listed, a booking as sent and as answered, and the
 error bodies for the schema."""
 
-from drf_spectacular.utils import (
-    extend_schema_field,
-)
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 
-from core.api import (
-    LocalDateTimeField,
-    StrictSerializer,
-)
+from core.api import VISIBLE_TEXT, LocalDateTimeField, StrictSerializer, TrueField
 
 from ..links import manage_url
 from ..models import (
@@ -23,6 +19,7 @@ from ..models import (
     SessionStatus,
     ods_code_validator,
     purchase_order_validator,
+    validate_uk_phone,
 )
 
 CURRENCY = "GBP"
@@ -87,7 +84,7 @@ class DelegateSerializer(StrictSerializer):
     id = serializers.IntegerField(
         read_only=True, help_text="To address this delegate: /api/v1/bookings/{reference}/delegates/{id}/."
     )
-    name = serializers.CharField(max_length=150)
+    name = serializers.CharField(max_length=150, validators=[VISIBLE_TEXT])
     email = serializers.EmailField(max_length=254, help_text="Once per session: each delegate needs their own.")
     job_role = serializers.CharField(max_length=150, allow_blank=True, default="")
     adjustments = serializers.CharField(
@@ -96,13 +93,36 @@ class DelegateSerializer(StrictSerializer):
 
 
 class WholeNumberPrimaryKeyField(serializers.PrimaryKeyRelatedField):
-    """An id must be a whole number: 1.5 or "1.5" is refused rather than read as 1."""
+    """An id must be a JSON whole number: 1.5, "1.5" or "12" is refused rather than read as 1 or 12."""
 
     def to_internal_value(self, data):
-        text = str(data).strip()
-        if isinstance(data, bool) or not isinstance(data, int | str) or not (text.isascii() and text.isdigit()):
+        if isinstance(data, bool) or not isinstance(data, int):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(int(data))
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "uk-phone",
+        "minLength": 1,
+        "maxLength": 40,
+        "description": "A UK phone number: national (01473 555 012, 07911 123456) or +44 (+44 20 7946 0000).",
+    }
+)
+class UKPhoneField(PhoneNumberField):
+    """A valid UK number, checked here as the booking itself checks it (validate_uk_phone)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(region="GB", max_length=40, **kwargs)
+
+    def to_internal_value(self, data):
+        number = super().to_internal_value(data)
+        try:
+            validate_uk_phone(number)
+        except DjangoValidationError as exc:
+            raise ValidationError(exc.messages) from None
+        return number
 
 
 def unique_delegate_emails(delegates):
@@ -129,19 +149,20 @@ class BookingCreateSerializer(StrictSerializer):
             "incorrect_type": "Give the session's id as a whole number, for example 12.",
         },
     )
-    organisation = serializers.CharField(max_length=200)
+    organisation = serializers.CharField(max_length=200, validators=[VISIBLE_TEXT])
     organisation_type = serializers.ChoiceField(choices=OrganisationType.choices)
     ods_code = serializers.CharField(
         max_length=9,
         allow_blank=True,
         default="",
-        help_text="NHS ODS code, 3 to 9 letters and digits, for example RGT or RGT01.",
+        validators=[ods_code_validator],
+        help_text="NHS ODS code, 3 to 9 letters and digits, for example RGT or RGT01 (kept upper case).",
     )
-    contact_name = serializers.CharField(max_length=150, help_text="The booker's name.")
+    contact_name = serializers.CharField(max_length=150, validators=[VISIBLE_TEXT], help_text="The booker's name.")
     contact_email = serializers.EmailField(max_length=254)
-    contact_phone = PhoneNumberField(region="GB", help_text="A UK number, for example 01473 555 012.")
+    contact_phone = UKPhoneField()
     job_title = serializers.CharField(max_length=150, allow_blank=True, default="")
-    invoice_address = serializers.CharField(max_length=INVOICE_ADDRESS_MAX)
+    invoice_address = serializers.CharField(max_length=INVOICE_ADDRESS_MAX, validators=[VISIBLE_TEXT])
     purchase_order = serializers.CharField(
         max_length=50,
         allow_blank=True,
@@ -157,21 +178,45 @@ class BookingCreateSerializer(StrictSerializer):
     join_waitlist = serializers.BooleanField(
         default=False, help_text="With too few seats, join the waiting list instead of getting a 409."
     )
-    accept_terms = serializers.BooleanField(help_text="Must be true.")
+    accept_terms = TrueField(message="Accept the booking terms to continue", help_text="Must be true.")
 
     def validate_ods_code(self, value):
-        value = value.upper()
-        if value:
-            ods_code_validator(value)
-        return value
-
-    def validate_accept_terms(self, value):
-        if value is not True:
-            raise ValidationError("Accept the booking terms to continue")
-        return value
+        return value.upper()
 
     def validate_delegates(self, value):
         return unique_delegate_emails(value)
+
+
+# For the schema only: a booking has a purchase order or says it will follow, never both and
+# never neither (the service refuses both). Two shapes say so where one object could not.
+
+
+@extend_schema_field({"type": "boolean", "enum": [False]})
+class _FalseField(serializers.BooleanField):
+    pass
+
+
+class BookingWithPurchaseOrderSerializer(BookingCreateSerializer):
+    purchase_order = serializers.CharField(
+        max_length=50, validators=[purchase_order_validator], help_text="The purchase order number."
+    )
+    po_to_follow = _FalseField(default=False, help_text="false, or left out, with a purchase order.")
+
+
+class BookingPoToFollowSerializer(BookingCreateSerializer):
+    purchase_order = serializers.CharField(
+        max_length=0, allow_blank=True, default="", help_text="Empty, or left out, when the PO will follow."
+    )
+    po_to_follow = TrueField(
+        message="", help_text="The PO will follow: seats are held as awaiting_po until po_deadline."
+    )
+
+
+BOOKING_CREATE_REQUEST = PolymorphicProxySerializer(
+    component_name="BookingCreate",
+    serializers=[BookingWithPurchaseOrderSerializer, BookingPoToFollowSerializer],
+    resource_type_field_name=None,
+)
 
 
 class BookingSerializer(serializers.Serializer):

@@ -11,7 +11,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError, transaction
 from django.db.models import Prefetch, prefetch_related_objects
 from django.urls import reverse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -19,36 +18,38 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import status, viewsets
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
 from core import idempotency, spam
 from core.api import (
+    BAD_BODY,
+    BAD_CREDENTIALS,
+    BAD_QUERY,
+    LIST_RESPONSES,
+    NOT_JSON,
+    STRICT_FILTER_BACKENDS,
     ApiErrorSerializer,
-    ApiValidationErrorSerializer,
+    SinceFilter,
+    id_filter,
     service_errors,
+    slug_filter,
 )
 from core.parsers import JSONParser
 from courses import selectors as course_selectors
 from partners.auth import partner_key_of
 
 from .. import selectors, services
-from ..models import Booking, BookingStatus
+from ..models import Booking, BookingStatus, CourseSession
 from .serializers import (
+    BOOKING_CREATE_REQUEST,
     BookingConflictSerializer,
     BookingCreateSerializer,
     BookingSerializer,
     IdempotencyKeyReusedSerializer,
     SessionSerializer,
 )
-
-
-def _course_choices():
-    return list(course_selectors.course_list().values_list("slug", "title"))
-
-
-def _sector_choices():
-    return list(course_selectors.sector_list().values_list("slug", "name"))
+from .staff import SessionDelegatesMixin
 
 
 class SessionFilterForm(forms.Form):
@@ -63,16 +64,14 @@ class SessionFilterForm(forms.Form):
 class SessionFilter(django_filters.FilterSet):
     """Validates the query string; the selector does the filtering."""
 
-    course = django_filters.ChoiceFilter(field_name="course__slug", choices=_course_choices, label="Course slug.")
-    sector = django_filters.ChoiceFilter(
-        field_name="course__sectors__slug", choices=_sector_choices, label="Sector slug."
-    )
+    course = slug_filter("course__slug", "A course's slug; one that is not published is a 404.")
+    sector = slug_filter("course__sectors__slug", "A sector's slug; one that is not active is a 404.")
     to = django_filters.DateFilter(field_name="starts_at", label="Starting on or before this date (YYYY-MM-DD, UK).")
     available = django_filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         label="true: only sessions taking bookings with a seat left. false or absent: all upcoming sessions.",
     )
-    modified_since = django_filters.IsoDateTimeFilter(
+    modified_since = SinceFilter(
         field_name="updated_at",
         label="Only sessions changed at or after this time, or whose seat counts may have (a booking on them "
         "changed): ISO 8601, e.g. 2026-05-01T09:00:00+01:00 (without an offset, UK time). For polling.",
@@ -83,6 +82,10 @@ class SessionFilter(django_filters.FilterSet):
 
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
+        if (slug := data.get("course")) and not course_selectors.course_list().filter(slug=slug).exists():
+            raise NotFound(f"There is no course {slug!r}.")
+        if (slug := data.get("sector")) and not course_selectors.sector_list().filter(slug=slug).exists():
+            raise NotFound(f"There is no sector {slug!r}.")
         return selectors.session_list_upcoming(
             course=data.get("course") or None,
             sector=data.get("sector") or None,
@@ -104,8 +107,8 @@ class BookingFilter(django_filters.FilterSet):
     """The partner's (or the office's) list of bookings: validates the query string."""
 
     status = django_filters.ChoiceFilter(choices=BookingStatus.choices, label="Only bookings with this status.")
-    session = django_filters.NumberFilter(field_name="session_id", label="Only bookings on this session (its id).")
-    modified_since = django_filters.IsoDateTimeFilter(
+    session = id_filter("session_id", "Only bookings on this session (its id); a session that does not exist is a 404.")
+    modified_since = SinceFilter(
         field_name="updated_at",
         lookup_expr="gte",
         label="Only bookings changed at or after this time: ISO 8601, e.g. 2026-05-01T09:00:00+01:00 (without an "
@@ -116,6 +119,12 @@ class BookingFilter(django_filters.FilterSet):
         model = Booking
         fields = ["status", "session", "modified_since"]
 
+    def filter_queryset(self, queryset):
+        session = self.form.cleaned_data.get("session")
+        if session and not CourseSession.objects.filter(pk=session).exists():
+            raise NotFound(f"There is no session {session}.")
+        return super().filter_queryset(queryset)
+
 
 PARTNER_ACCESS = (
     "\n\nWith a partner API key (`Authorization: Bearer <key>`) the booking is attributed to the key, and "
@@ -124,12 +133,9 @@ PARTNER_ACCESS = (
     "the client address's limit (429 with Retry-After). A malformed, unknown or revoked key (or API token) is "
     "401 with a WWW-Authenticate header."
 )
-# The 401 for the responses of the endpoints that read a partner key; added to each once the
-# schema tests that list every answer expect it (see the partner keys' commit).
-UNAUTHORISED = OpenApiResponse(
+CSRF_REFUSED = OpenApiResponse(
     ApiErrorSerializer,
-    description="authentication_failed: a malformed, unknown or revoked partner key or API token "
-    "(WWW-Authenticate: Bearer).",
+    description="permission_denied: signed in through the site (session cookie) without the CSRF token.",
 )
 
 
@@ -141,23 +147,40 @@ UNAUTHORISED = OpenApiResponse(
     list=extend_schema(
         summary="Upcoming sessions",
         description="Sessions not yet started, soonest first, of published courses; cancelled ones included "
-        "with status cancelled. Dates in `from` and `to` are UK dates.",
-        responses={200: SessionSerializer(many=True), 400: ApiValidationErrorSerializer},
+        "with status cancelled. Dates in `from` and `to` are UK dates; `to` before `from` is a 400. A course or "
+        "sector slug that names nothing published is a 404.",
+        auth=[],
+        responses={
+            200: SessionSerializer(many=True),
+            **LIST_RESPONSES,
+            404: OpenApiResponse(
+                ApiErrorSerializer,
+                description="not_found: no such page, or no published course or sector by that slug.",
+            ),
+        },
     ),
     retrieve=extend_schema(
         summary="A session",
         description="Any public session of a published course, past and cancelled ones included (bookable is then "
         "false). In-house sessions, run for one organisation, are not public: 404.",
-        responses={200: SessionSerializer, 404: ApiErrorSerializer},
+        auth=[],
+        responses={
+            200: SessionSerializer,
+            401: BAD_CREDENTIALS,
+            404: OpenApiResponse(ApiErrorSerializer, description="not_found: no public session has this id."),
+        },
     ),
 )
-class SessionViewSet(viewsets.ReadOnlyModelViewSet):
+class SessionViewSet(SessionDelegatesMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
+    filter_backends = STRICT_FILTER_BACKENDS
 
     def get_queryset(self):
         if self.action == "list":
             return selectors.session_list_upcoming()
+        if self.action == "delegates":
+            return CourseSession.objects.all()  # staff: every session, in-house ones too
         return selectors.session_list_public()
 
     def filter_queryset(self, queryset):
@@ -172,6 +195,7 @@ class BookingViewSet(viewsets.GenericViewSet):
     queryset = Booking.objects.none()  # for the schema; get_queryset decides who sees what
     serializer_class = BookingSerializer
     filterset_class = BookingFilter
+    filter_backends = STRICT_FILTER_BACKENDS
 
     def get_queryset(self):
         return Booking.objects.prefetch_related(
@@ -184,15 +208,19 @@ class BookingViewSet(viewsets.GenericViewSet):
         "cancelled ones included; office staff with booking.view_booking list every booking. Filter by status, "
         "session (id) and modified_since (bookings changed since then, to keep a copy in step). Without a key "
         "or a staff sign-in: 401.",
+        auth=[{"partnerKey": []}, {"cookieAuth": []}, {"tokenAuth": []}],
         responses={
             200: BookingSerializer(many=True),
-            400: ApiValidationErrorSerializer,
+            400: BAD_QUERY,
             401: OpenApiResponse(
                 ApiErrorSerializer,
                 description="not_authenticated (no partner key or staff sign-in) or authentication_failed (a "
                 "malformed, unknown or revoked key); see WWW-Authenticate.",
             ),
             403: OpenApiResponse(ApiErrorSerializer, description="Signed in, but without booking.view_booking."),
+            404: OpenApiResponse(
+                ApiErrorSerializer, description="not_found: no such page, or no session with the id in `session`."
+            ),
         },
     )
     def list(self, request):
@@ -230,13 +258,14 @@ class BookingViewSet(viewsets.GenericViewSet):
             "first answer (with the header Idempotent-Replayed: true) and books nothing more; the same key "
             "with a different body is a 422." + PARTNER_ACCESS
         ),
-        request=BookingCreateSerializer,
+        request=BOOKING_CREATE_REQUEST,
         parameters=[
             OpenApiParameter(
                 idempotency.HEADER,
-                OpenApiTypes.STR,
+                {"type": "string", "pattern": f"^{idempotency.KEY_PATTERN.pattern}$"},
                 OpenApiParameter.HEADER,
-                description="Up to 255 visible ASCII characters, for example a UUID; one per booking attempt.",
+                description="1 to 255 visible ASCII characters, for example a UUID; one per booking attempt. "
+                "Anything else is a 400.",
             )
         ],
         responses={
@@ -245,8 +274,11 @@ class BookingViewSet(viewsets.GenericViewSet):
                 description="Booked. The Location header is the booking's URL, GET /api/v1/bookings/{reference}/.",
             ),
             400: OpenApiResponse(
-                ApiValidationErrorSerializer, description="Invalid or unknown fields, or an unknown session."
+                BAD_BODY.response,
+                description=BAD_BODY.description + " Also: an unknown session (errors.session), a malformed "
+                "Idempotency-Key, a delegate's email given twice or already booked on the session.",
             ),
+            403: CSRF_REFUSED,
             409: OpenApiResponse(
                 BookingConflictSerializer,
                 description="Too few seats, or the session is closed, cancelled or past; or the same "
@@ -255,7 +287,8 @@ class BookingViewSet(viewsets.GenericViewSet):
             422: OpenApiResponse(
                 IdempotencyKeyReusedSerializer, description="The Idempotency-Key was used for a different request."
             ),
-            401: UNAUTHORISED,
+            401: BAD_CREDENTIALS,
+            415: NOT_JSON,
             429: OpenApiResponse(
                 ApiErrorSerializer,
                 description="rate_limited: too many bookings from this client address (or with this partner key) "

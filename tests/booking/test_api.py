@@ -242,9 +242,50 @@ def test_session_filters(client, schedule, query, expected):
 
 
 def test_bad_filter_values_are_a_400_naming_each_filter(client, schedule):
-    response = client.get(f"{SESSIONS}?course=nope&sector=mars&from=2026-13-01&to=yesterday&available=maybe")
+    response = client.get(f"{SESSIONS}?course=no%20pe&sector=mars!&from=2026-13-01&to=yesterday&available=maybe")
 
     assert set(errors_of(response)) == {"course", "sector", "from", "to", "available"}
+
+
+@pytest.mark.parametrize(
+    ("query", "detail"),
+    [("course=nope", "There is no course 'nope'."), ("sector=mars", "There is no sector 'mars'.")],
+)
+def test_a_course_or_sector_that_does_not_exist_is_a_404(client, schedule, query, detail):
+    response = client.get(f"{SESSIONS}?{query}")
+
+    assert (response.status_code, response.json()) == (404, {"code": "not_found", "detail": detail})
+
+
+def test_unknown_and_repeated_query_parameters_are_refused_by_name(client, schedule):
+    response = client.get(f"{SESSIONS}?corse=de-escalation&available=true&available=false")
+
+    assert errors_of(response) == {
+        "corse": ["This query parameter is not recognised."],
+        "available": ["Give this query parameter once."],
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "field"),
+    [
+        ("page=0", 400, "page"),
+        ("page=two", 400, "page"),
+        ("page=last", 400, "page"),
+        ("page_size=0", 400, "page_size"),
+        ("page_size=101", 400, "page_size"),
+        ("page_size=1.5", 400, "page_size"),
+        ("page=2", 404, None),
+    ],
+)
+def test_pages_are_whole_numbers_in_range_and_a_page_past_the_last_is_a_404(client, schedule, query, status, field):
+    response = client.get(f"{SESSIONS}?{query}")
+
+    assert response.status_code == status
+    if field:
+        assert list(response.json()["errors"]) == [field]
+    else:
+        assert response.json() == {"code": "not_found", "detail": "There is no page 2."}
 
 
 def test_a_to_date_before_the_from_date_is_a_400(client, schedule):
@@ -724,8 +765,10 @@ def test_the_schema_documents_the_booking_api():
     create = schema["paths"]["/api/v1/bookings/"]["post"]
     listing = schema["paths"]["/api/v1/sessions/"]["get"]
 
-    assert set(create["responses"]) == {"201", "400", "401", "409", "422", "429", "503"}
+    assert set(create["responses"]) == {"201", "400", "401", "403", "409", "415", "422", "429", "503"}
     assert {"name": "Idempotency-Key", "in": "header"}.items() <= create["parameters"][0].items()
+    assert set(listing["responses"]) == {"200", "400", "401", "404"}
+    assert "security" not in listing  # public: no credentials
     assert {p["name"] for p in listing["parameters"]} >= {"course", "sector", "from", "to", "available"}
     assert "/api/v1/sessions/{id}/" in schema["paths"]
     components = schema["components"]["schemas"]

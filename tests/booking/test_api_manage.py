@@ -1,7 +1,9 @@
 """A booking after it is made, through the API: read it, add the PO, change delegates, cancel.
 
 Reached by the booking's manage token (`Authorization: Booking <token>`) or by office staff
-signed in; anyone else gets the same 404, so a reference alone reveals nothing."""
+signed in. No credentials, or a token valid for no booking, is a 401 whatever the reference;
+credentials for something else get the same 404 as an unknown reference, so a reference alone
+reveals nothing."""
 
 from datetime import timedelta
 
@@ -91,20 +93,33 @@ def test_the_booker_reads_their_booking_with_its_manage_token(client, booking):
     assert "no-store" in response["Cache-Control"]
 
 
-def test_anything_but_the_right_live_token_is_the_same_404(client, session, booking):
-    other = make_booking(session, count=1)
+def test_no_credentials_or_a_token_valid_for_no_booking_is_a_401_whatever_the_reference(client, booking):
     token = links.manage_token(booking)
     refused = {
         "no header": get(client, booking, headers={}),
         "wrong token": get(client, booking, headers={"Authorization": "Booking not-a-token"}),
         "tampered token": get(client, booking, headers={"Authorization": f"Booking {token[:-2]}xx"}),
         "empty token": get(client, booking, headers={"Authorization": "Booking"}),
-        "other booking's token": get(client, booking, headers=auth(other)),
-        "unknown reference": client.get(url("ZZZZZZZZ"), headers=auth(booking)),
         "unknown reference, no token": client.get(url("ZZZZZZZZ")),
+        "unknown reference, wrong token": client.get(url("ZZZZZZZZ"), headers={"Authorization": "Booking nope"}),
     }
     for case, response in refused.items():
-        assert (case, response.status_code, response.json()) == (case, 404, NOT_FOUND)
+        assert (case, response.status_code) == (case, 401)
+        assert response.json()["code"] in {"not_authenticated", "authentication_failed"}
+        assert response["WWW-Authenticate"] == 'Bearer realm="api", Booking realm="api"'
+
+
+def test_a_token_for_another_booking_is_the_same_404_as_an_unknown_reference(client, session, booking):
+    other = make_booking(session, count=1)
+
+    assert (
+        get(client, booking, headers=auth(other)).json(),
+        client.get(url("ZZZZZZZZ"), headers=auth(booking)).json(),
+    ) == (
+        NOT_FOUND,
+        NOT_FOUND,
+    )
+    assert get(client, booking, headers=auth(other)).status_code == 404
 
 
 def test_a_new_manage_link_revokes_the_old_token(client, booking):
@@ -112,7 +127,7 @@ def test_a_new_manage_link_revokes_the_old_token(client, booking):
     services.booking_new_manage_link(booking=booking, actor="booker")
     booking.refresh_from_db()
 
-    assert get(client, booking, headers=old).status_code == 404
+    assert get(client, booking, headers=old).status_code == 401
     assert get(client, booking).status_code == 200
 
 
@@ -122,7 +137,8 @@ def test_the_token_expires_when_the_session_ends(client, session, booking):
 
     response = get(client, booking, headers=headers)
 
-    assert (response.status_code, response.json()) == (404, NOT_FOUND)
+    assert (response.status_code, response.json()["code"]) == (401, "authentication_failed")
+    assert "expired" in response.json()["detail"]
 
 
 def test_a_cancelled_booking_reads_as_cancelled(client, booking):
@@ -185,15 +201,15 @@ def test_a_blank_or_missing_po_is_a_field_error(client, booking):
     assert set(blank.json()["errors"]) == set(missing.json()["errors"]) == {"purchase_order"}
 
 
-def test_changes_without_a_valid_token_are_the_same_404_and_change_nothing(client, session):
+def test_changes_without_a_valid_token_for_the_booking_are_refused_and_change_nothing(client, session):
     booking = make_booking(session, count=1, po_to_follow=True)
     other = make_booking(session, count=1)
 
-    for headers in [{}, auth(other), {"Authorization": "Booking nope"}]:
+    for headers, status in [({}, 401), (auth(other), 404), ({"Authorization": "Booking nope"}, 401)]:
         response = send(client, "patch", url(booking), {"purchase_order": "PO-9"}, headers=headers)
-        assert (response.status_code, response.json()) == (404, NOT_FOUND)
+        assert response.status_code == status
         response = send(client, "post", url(booking, "cancel/"), {}, headers=headers)
-        assert (response.status_code, response.json()) == (404, NOT_FOUND)
+        assert response.status_code == status
     booking.refresh_from_db()
     assert booking.status == BookingStatus.AWAITING_PO
 
@@ -443,8 +459,8 @@ def test_a_new_booking_says_where_it_is_also_on_a_replay(client, session):
     assert replayed["Idempotent-Replayed"] == "true"
     assert replayed["Location"] == made["Location"]
     assert Booking.objects.count() == 1
-    # The booker learns the token only from the emailed link: the reference alone shows nothing.
-    assert client.get(made["Location"]).json() == NOT_FOUND
+    # The booker learns the token only from the emailed link: the reference alone opens nothing.
+    assert client.get(made["Location"]).status_code == 401
 
 
 def test_a_refused_booking_has_no_location(client, session):
@@ -465,7 +481,7 @@ def test_the_schema_documents_the_token_and_every_answer():
     detail = paths["/api/v1/bookings/{reference}/"]
 
     assert set(detail["get"]["responses"]) == {"200", "401", "404"}
-    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409"}
+    assert set(detail["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409", "415"}
     assert set(paths["/api/v1/bookings/{reference}/cancel/"]["post"]["responses"]) == {
         "200",
         "400",
@@ -473,13 +489,16 @@ def test_the_schema_documents_the_token_and_every_answer():
         "403",
         "404",
         "409",
+        "415",
     }
     for path, method in [
         ("/api/v1/bookings/{reference}/delegates/", "post"),
-        ("/api/v1/bookings/{reference}/delegates/{delegate_id}/", "delete"),
         ("/api/v1/bookings/{reference}/delegates/{delegate_id}/substitute/", "post"),
     ]:
-        assert set(paths[path][method]["responses"]) == {"200", "400", "401", "403", "404", "409", "429"}
+        assert set(paths[path][method]["responses"]) == {"200", "400", "401", "403", "404", "409", "415", "429"}
+    # No body, so nothing to be invalid.
+    delete = paths["/api/v1/bookings/{reference}/delegates/{delegate_id}/"]["delete"]
+    assert set(delete["responses"]) == {"200", "401", "403", "404", "409", "429"}
     assert {"bookingToken": []} in detail["get"]["security"]
     assert {} not in detail["get"]["security"]  # no anonymous access
     assert schema["components"]["securitySchemes"]["bookingToken"]["name"] == "Authorization"

@@ -60,11 +60,29 @@ def test_unpublished_and_unknown_course_share_the_error_format(client, catalogue
 
 
 def test_bad_filter_is_a_400_with_field_errors(client, catalogue):
-    response = client.get("/api/v1/courses/?delivery=teleport&sector=mars")
+    response = client.get("/api/v1/courses/?delivery=teleport&sector=mars!&search=" + "x" * 101)
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "invalid"
-    assert set(body["errors"]) == {"delivery", "sector"}
+    assert set(body["errors"]) == {"delivery", "sector", "search"}
+
+
+def test_a_sector_that_does_not_exist_or_is_inactive_is_a_404(client, catalogue):
+    for slug in ["mars", "old"]:
+        response = client.get(f"/api/v1/courses/?sector={slug}")
+        assert (response.status_code, response.json()) == (
+            404,
+            {"code": "not_found", "detail": f"There is no sector '{slug}'."},
+        )
+
+
+def test_unknown_query_parameters_are_refused_on_lists(client, catalogue):
+    for url in ["/api/v1/courses/?sectr=nhs", "/api/v1/sectors/?sectr=nhs"]:
+        response = client.get(url)
+        assert response.status_code == 400
+        assert response.json()["errors"] == {"sectr": ["This query parameter is not recognised."]}
+    # One course is looked up by its slug whatever the query string.
+    assert client.get("/api/v1/courses/retail/?sectr=nhs").status_code == 200
 
 
 def test_unknown_api_path_is_json_404(client):

@@ -178,7 +178,7 @@ def test_the_schema_documents_the_endpoint():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     operation = schema["paths"]["/api/v1/sessions/{id}/trainer/"]["put"]
     assert operation["summary"] == "Put a trainer on a session"
-    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "503"}
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "415", "503"}
     body = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     trainer = schema["components"]["schemas"][body]["properties"]["trainer"]
     assert trainer["nullable"] is True and trainer["type"] == "integer"
