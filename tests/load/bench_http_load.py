@@ -343,11 +343,11 @@ class CpuMeter:
         self.pg = cpu_by_pid(self.pg_pids())
         self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
 
-    def stop(self, result):
+    def stop(self, result, in_flight=0):
         app = cpu_by_pid(self.app_pids())
         pg = cpu_by_pid(set(self.pg) | set(self.pg_pids()))  # a backend opened meanwhile counts from 0
         children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        requests = max(result.requests, 1)
+        requests = max(result.requests + in_flight, 1)
         result.app_cpu_ms = sum(t - self.app.get(pid, 0) for pid, t in app.items()) * self.TICK_MS / requests
         result.pg_cpu_ms = sum(t - self.pg.get(pid, 0) for pid, t in pg.items()) * self.TICK_MS / requests
         wrk_seconds = (children.ru_utime + children.ru_stime) - (self.children.ru_utime + self.children.ru_stime)
