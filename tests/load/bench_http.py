@@ -166,6 +166,16 @@ def static_up_to_date():
     return True
 
 
+def git_version():
+    """The commit measured, and whether the work tree had changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
+    except OSError:
+        return "no git"
+    return f"commit {commit.stdout.strip()}" + (" with changes" if dirty.stdout.strip() else "")
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -542,7 +552,8 @@ class Bench:
 
         print()
         print(
-            f"`make bench`, {date.today():%-d %B %Y}: {self.machine_line}; load average {self.load_at_start:.2f} at start."
+            f"`make bench`, {date.today():%-d %B %Y}, {git_version()}: {self.machine_line}; "
+            f"load average {self.load_at_start:.2f} at start."
         )
         print(
             f"Data: {self.data_line}. wrk, {self.args.connections} connections on loopback, {self.args.warmup:g} s warm-up "
