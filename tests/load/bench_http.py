@@ -24,15 +24,9 @@ machines are small and shared: compare runs made one after another (load average
 """
 
 import argparse
-import contextlib
 import os
-import re
-import runpy
 import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -40,10 +34,10 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[2]
-OUTBOX_ID = re.compile(rb"^X-Outbox-Id:\s*(\d+)", re.MULTILINE | re.IGNORECASE)
 sys.path.insert(0, str(ROOT))
 
 from tests.load import bench_http_load as load  # noqa: E402
+from tests.load.bench_http_services import Services, git_version  # noqa: E402
 
 
 @dataclass
@@ -149,220 +143,15 @@ def parse_args():
     return args
 
 
-def static_up_to_date():
-    """True when STATIC_ROOT's manifest is newer than every static file the finders find:
-    collectstatic, which compresses each file again every time, would write the same files."""
-    from django.conf import settings
-    from django.contrib.staticfiles.finders import get_finders
-
-    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    if not manifest.exists():
-        return False
-    written = manifest.stat().st_mtime
-    for finder in get_finders():
-        for path, storage in finder.list(["CVS", ".*", "*~"]):
-            if Path(storage.path(path)).stat().st_mtime > written:
-                return False
-    return True
-
-
-def git_version():
-    """The commit measured, and whether the work tree had changes."""
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True)
-    except OSError:
-        return "no git"
-    return f"commit {commit.stdout.strip()}" + (" with changes" if dirty.stdout.strip() else "")
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Sink:
-    """aiosmtpd handler: counts the emails it is sent by their outbox row (X-Outbox-Id)."""
-
-    def __init__(self):
-        self.ids = Counter()
-
-    async def handle_DATA(self, server, session, envelope):
-        match = OUTBOX_ID.search(envelope.content)
-        self.ids[int(match.group(1)) if match else None] += 1
-        return "250 OK"
-
-
 class Bench:
     def __init__(self, args):
         self.args = args
-        self.db_name = "bench_http" if args.keep else f"bench_http_{os.getpid()}"
-        self.redis_url = f"{args.redis.rstrip('/')}/{args.redis_db}"
-        self.db_created = False
-        self.server = self.worker = self.smtp = None
-        self.logdir = Path(tempfile.mkdtemp(prefix="bench_http_"))
+        self.svc = Services(args)
         self.failed = False
         self.nonce = f"{os.getpid()}{int(time.time()) % 100000}"
         self.scenarios = [s for s in SCENARIOS if s.key in args.only]
         self.race_result = None
         self.notes = []
-
-    def pg_admin(self, sql):
-        import psycopg
-
-        with psycopg.connect(f"{self.args.pg_url.rstrip('/')}/postgres", autocommit=True, connect_timeout=5) as conn:
-            cursor = conn.execute(sql)
-            return cursor.fetchall() if cursor.description else None
-
-    def environment(self):
-        return {
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-            "DATABASE_URL": f"{self.args.pg_url.rstrip('/')}/{self.db_name}",
-            "REDIS_URL": self.redis_url,
-            "EMAIL_URL": f"smtp://127.0.0.1:{self.smtp_port}",
-            "SECRET_KEY": "benchmark-only-secret-key-not-for-production",
-            "DEBUG": "false",
-            "USE_HTTPS": "false",
-            "ALLOWED_HOSTS": "127.0.0.1",
-            "SITE_URL": f"http://127.0.0.1:{self.port}",
-            "LOG_LEVEL": "WARNING",
-            # The bookings all come from 127.0.0.1: the per-address limit would stop them at 10.
-            "BOOKINGS_RATE_LIMIT_PER_HOUR": "100000000",
-        }
-
-    # Setup ------------------------------------------------------------------------------------
-
-    def machine(self):
-        import redis
-
-        cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
-        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
-        try:
-            version, shared_buffers = self.pg_admin(
-                "SELECT current_setting('server_version'), current_setting('shared_buffers')"
-            )[0]
-        except Exception as exc:
-            raise SystemExit(f"make bench needs PostgreSQL at {self.args.pg_url} (--pg-url): {exc}") from None
-        client = redis.Redis.from_url(self.redis_url, socket_connect_timeout=3)
-        try:
-            client.flushdb()
-        except redis.RedisError as exc:
-            raise SystemExit(f"make bench needs Redis at {self.args.redis} (--redis): {exc}") from None
-        wrk_version = subprocess.run([self.wrk_path, "--version"], capture_output=True, text=True).stdout.split()
-        self.load_at_start = os.getloadavg()[0]
-        self.machine_line = (
-            f"{os.cpu_count()} cores ({cpu.group(1).strip() if cpu else 'unknown CPU'}), {kb / 1024 / 1024:.0f} GB RAM; "
-            f"PostgreSQL {version.split()[0]} (shared_buffers {shared_buffers}), "
-            f"Redis {client.info('server')['redis_version']}, Python {sys.version.split()[0]}, "
-            f"wrk {wrk_version[1] if len(wrk_version) > 1 else '?'}"
-        )
-        print(f"machine   {self.machine_line}; load average {self.load_at_start:.2f} at start")
-
-    def setup_django(self):
-        exists = self.pg_admin(f"SELECT 1 FROM pg_database WHERE datname = '{self.db_name}'")
-        if exists and not self.args.reuse:  # kept by an earlier run
-            self.pg_admin(f'DROP DATABASE "{self.db_name}" WITH (FORCE)')
-        self.reused = bool(exists and self.args.reuse)
-        if not self.reused:
-            self.pg_admin(f'CREATE DATABASE "{self.db_name}"')
-        self.db_created = True
-        os.environ.update(self.environment())  # before django.setup(): settings read them
-        import django
-
-        django.setup()
-        from django.conf import settings
-        from django.core.management import call_command
-
-        assert settings.DATABASES["default"]["NAME"] == self.db_name
-        assert not settings.DEBUG and not settings.CELERY_TASK_ALWAYS_EAGER
-        started = time.perf_counter()
-        call_command("migrate", verbosity=0, interactive=False)
-        migrated = time.perf_counter()
-        if static_up_to_date():
-            static = "static files collected before, none changed since"
-        else:  # as a deploy does: with DEBUG off the pages need the manifest
-            call_command("collectstatic", verbosity=0, interactive=False)
-            static = f"collectstatic {time.perf_counter() - migrated:.0f}s"
-        print(f"database  {self.db_name} migrated in {migrated - started:.0f}s; {static}")
-
-    def start_smtp(self):
-        import logging
-
-        from aiosmtpd.controller import Controller
-
-        logging.getLogger("mail.log").setLevel(logging.WARNING)
-        self.sink = Sink()
-        self.smtp_port = free_port()
-        self.smtp = Controller(self.sink, hostname="127.0.0.1", port=self.smtp_port, server_hostname="bench.local")
-        self.smtp.start()
-
-    def gunicorn_settings(self, env):
-        saved = dict(os.environ)
-        try:
-            os.environ.update(env)
-            conf = runpy.run_path(str(ROOT / "config" / "gunicorn.conf.py"))
-        finally:
-            os.environ.clear()
-            os.environ.update(saved)
-        return conf["workers"], conf["threads"]
-
-    def spawn(self, name, command, env):
-        log = self.logdir / f"{name}.log"
-        with log.open("w") as out:
-            process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        return process, log
-
-    def start_services(self):
-        env = {**os.environ, **self.environment()}
-        overrides = {"WEB_CONCURRENCY": self.args.workers, "GUNICORN_THREADS": self.args.threads}
-        env.update({k: str(v) for k, v in overrides.items() if v is not None})
-        self.workers, self.threads = self.gunicorn_settings(env)
-        import gunicorn
-
-        kind = (
-            f"{self.workers} workers × {self.threads} threads" if self.threads > 1 else f"{self.workers} sync workers"
-        )
-        self.machine_line += f"; gunicorn {gunicorn.__version__}, {kind}"
-        command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,mail,webhooks", "-l", "info"]
-        command += ["-n", f"bench-http-{os.getpid()}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"]
-        self.worker, self.worker_log = self.spawn("worker", command, env)
-        command = [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py"]
-        command += ["--bind", f"127.0.0.1:{self.port}", "--no-control-socket", "config.wsgi:application"]
-        self.server, self.server_log = self.spawn("gunicorn", command, env)
-        deadline = time.monotonic() + 90
-        while True:
-            for process, log in ((self.server, self.server_log), (self.worker, self.worker_log)):
-                if process.poll() is not None:
-                    raise RuntimeError(f"{log.stem} exited (code {process.returncode}):\n{log.read_text()[-3000:]}")
-            with contextlib.suppress(OSError):
-                up = self.request("GET", "/healthz/")[0] == 200 and len(self.children(self.server)) == self.workers
-                if up and "ready." in self.worker_log.read_text():
-                    break
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn or the worker not up within 90 s:\n{self.server_log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        print(f"server    gunicorn -c config/gunicorn.conf.py on 127.0.0.1:{self.port} ({kind}) and celery worker: up")
-
-    @staticmethod
-    def children(process):
-        try:
-            return Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-        except OSError:
-            return []
-
-    def request(self, method, path, body=None, headers=None):
-        import http.client
-
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request(method, path, body=body, headers=headers or {})
-            response = conn.getresponse()
-            return response.status, response.read()
-        finally:
-            conn.close()
 
     def prepare(self):
         """Paths for each scenario, the Sales user's session cookie, the sessions to book."""
@@ -403,11 +192,13 @@ class Bench:
         for scenario in self.scenarios:
             if scenario.key == "booking":
                 body = load.booking_json(self.booking_sessions[0], f"check-{self.nonce}")
-                status, content = self.request("POST", "/api/v1/bookings/", body, {"Content-Type": "application/json"})
+                status, content = self.svc.request(
+                    "POST", "/api/v1/bookings/", body, {"Content-Type": "application/json"}
+                )
                 expected = 201
             else:
                 cookie = {"Cookie": self.cookie} if scenario.key == "admin_leads" else {}
-                status, content = self.request("GET", self.paths[scenario.key][0], headers=cookie)
+                status, content = self.svc.request("GET", self.paths[scenario.key][0], headers=cookie)
                 expected = 200
             if status != expected:
                 raise RuntimeError(f"{scenario.label}: HTTP {status}, not {expected}\n{content[:800]!r}")
@@ -417,9 +208,9 @@ class Bench:
     def wrk(self, key, seconds, tag):
         return load.run_wrk(
             self.wrk_path,
-            url=f"http://127.0.0.1:{self.port}",
+            url=f"http://127.0.0.1:{self.svc.port}",
             paths=self.paths[key],
-            workdir=self.logdir,
+            workdir=self.svc.logdir,
             seconds=seconds,
             connections=self.args.connections,
             threads=self.args.wrk_threads,
@@ -429,24 +220,14 @@ class Bench:
             nonce=f"{self.nonce}{tag}",
         )
 
-    def settle(self, worker_too=True):
-        """wrk stops with requests in flight, which gunicorn still finishes: wait until its
-        processes (and the Celery worker's) are idle, so no scenario pays for the one before."""
-        processes = [self.server, *self.children(self.server)]
-        if worker_too:
-            processes += [self.worker, *self.children(self.worker)]
-        waited = load.settle([p if isinstance(p, str) else str(p.pid) for p in processes], timeout=60)
-        if waited is None:
-            print("settle    the server was still busy 60 s after the load stopped")
-
     def measure(self, scenario, tag=""):
         if self.args.warmup > 0:
             self.wrk(scenario.key, self.args.warmup, f"w{tag}{scenario.key}")
-            self.settle(worker_too=False)  # the worker may go on sending the warm-up's emails
-        meter = load.CpuMeter(lambda: [str(self.server.pid), *self.children(self.server)], self.pg_backends)
+            self.svc.settle(worker_too=False)  # the worker may go on sending the warm-up's emails
+        meter = load.CpuMeter(self.svc.server_pids, self.svc.pg_backends)
         meter.start()
         result = self.wrk(scenario.key, self.args.seconds, f"m{tag}{scenario.key}")
-        self.settle(worker_too=scenario.key != "booking")  # wait_for_emails waits for the worker
+        self.svc.settle(worker_too=scenario.key != "booking")  # wait_for_emails waits for the worker
         # Until the server is idle again: the requests wrk left in flight, one a connection, are
         # finished by then and counted with those it saw answered.
         meter.stop(result, in_flight=self.args.connections)
@@ -461,17 +242,14 @@ class Bench:
         )
         return result
 
-    def pg_backends(self):
-        rows = self.pg_admin(f"SELECT pid FROM pg_stat_activity WHERE datname = '{self.db_name}'")
-        return [str(pid) for (pid,) in rows]
-
     def wait_for_emails(self):
         """The booking POSTs queued a confirmation email each: let the worker send them before the
         next scenario, and say how long that took."""
         from outbox.models import EmailStatus, OutboundEmail
 
-        pending = OutboundEmail.objects.filter(status__in=[EmailStatus.QUEUED, EmailStatus.SENDING])
-        total = OutboundEmail.objects.count()
+        ours = OutboundEmail.objects.filter(created_at__gte=self.started)  # not a kept database's old ones
+        pending = ours.filter(status__in=[EmailStatus.QUEUED, EmailStatus.SENDING])
+        total = ours.count()
         waited = load.drain(lambda: not pending.exists(), timeout=180)
         if waited is None:
             self.notes.append(f"{pending.count()} of {total} booking emails still unsent 180 s after the load")
@@ -479,12 +257,12 @@ class Bench:
         else:
             print(f"emails    {total} booking emails in the outbox, all sent, the last {waited:.0f}s after the load")
         time.sleep(1)  # a duplicate would arrive about now
-        received = sum(self.sink.ids.values())
-        duplicates = sum(n - 1 for pk, n in self.sink.ids.items() if pk is not None)
-        if duplicates or None in self.sink.ids:
+        received = sum(self.svc.sink.ids.values())
+        duplicates = sum(n - 1 for pk, n in self.svc.sink.ids.items() if pk is not None)
+        if duplicates or None in self.svc.sink.ids:
             self.notes.append(
                 f"the SMTP server received {received} emails: {duplicates} sent twice, "
-                f"{self.sink.ids[None]} not from the outbox"
+                f"{self.svc.sink.ids[None]} not from the outbox"
             )
             print(f"emails    {self.notes[-1]}")
 
@@ -496,7 +274,7 @@ class Bench:
         session = make_session(
             course=Course.objects.order_by("pk").first(), venue=Venue.objects.first(), capacity=self.args.race_seats
         )
-        answers = load.race(self.port, session.pk, self.args.race_clients, self.nonce)
+        answers = load.race(self.svc.port, session.pk, self.args.race_clients, self.nonce)
         statuses = Counter(status for _at, status in answers)
         wall = answers[-1][0] if len(answers) == self.args.race_clients else float("inf")
         held = Delegate.objects.filter(booking__session=session, booking__status__in=SEAT_HOLDING).count()
@@ -552,8 +330,8 @@ class Bench:
 
         print()
         print(
-            f"`make bench`, {date.today():%-d %B %Y}, {git_version()}: {self.machine_line}; "
-            f"load average {self.load_at_start:.2f} at start."
+            f"`make bench`, {date.today():%-d %B %Y}, {git_version()}: {self.svc.machine_line}; "
+            f"load average {self.svc.load_at_start:.2f} at start."
         )
         print(
             f"Data: {self.data_line}. wrk, {self.args.connections} connections on loopback, {self.args.warmup:g} s warm-up "
@@ -596,66 +374,20 @@ class Bench:
         print(f"Load average at the end: {os.getloadavg()[0]:.2f}")
         return [m for m in missed if m != "race"]
 
-    # Teardown ---------------------------------------------------------------------------------
-
-    def stop(self, process):
-        if process is None or process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)  # the process and its children (workers, pool)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)
-
-    def cleanup(self):
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C must not stop the clean-up
-        steps = [("stop gunicorn", lambda: self.stop(self.server)), ("stop the worker", lambda: self.stop(self.worker))]
-        if self.smtp is not None:
-            steps.append(("stop the SMTP server", self.smtp.stop))
-        if self.db_created and not self.args.keep:
-            steps.append(("drop the database", self.drop_database))
-        steps.append(("flush Redis", self.flush_redis))
-        for name, step in steps:
-            try:
-                step()
-            except Exception as exc:  # carry on with the rest
-                print(f"clean-up: could not {name}: {exc}", file=sys.stderr)
-        if self.args.keep and self.db_created:
-            print(f"database  {self.db_name} kept (drop it when done)")
-        if self.failed and any(self.logdir.iterdir()):
-            print(f"logs kept in {self.logdir}", file=sys.stderr)
-        else:
-            for path in self.logdir.glob("*"):
-                path.unlink()
-            self.logdir.rmdir()
-
-    def drop_database(self):
-        if "django" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        self.pg_admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)')
-
-    def flush_redis(self):
-        import redis
-
-        redis.Redis.from_url(self.redis_url, socket_connect_timeout=3).flushdb()
-
     def run(self):
+        from django.utils import timezone
+
         from tests.load.bench_http_data import describe, populate
 
         self.wrk_path = load.find_wrk()
-        self.machine()
-        self.port = free_port()
-        self.start_smtp()
-        self.setup_django()
-        if not self.reused:
+        self.svc.machine(self.wrk_path)
+        self.svc.start_smtp()
+        self.svc.setup_django()
+        if not self.svc.reused:
             populate(seed=self.args.seed, bookings=self.args.bookings, leads=self.args.leads)
         self.data_line = describe()
-        self.start_services()
+        self.started = timezone.now()
+        self.svc.start()
         self.prepare()
         for scenario in self.scenarios:
             scenario.result = self.measure(scenario)
@@ -695,7 +427,7 @@ def main():
         bench.failed = True
         raise
     finally:
-        bench.cleanup()
+        bench.svc.cleanup(bench.failed)
     return 1 if bench.failed else 0
 
 
