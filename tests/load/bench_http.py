@@ -150,7 +150,7 @@ class Bench:
         self.failed = False
         self.nonce = f"{os.getpid()}{int(time.time()) % 100000}"
         self.scenarios = [s for s in SCENARIOS if s.key in args.only]
-        self.race_result = None
+        self.race_result = self.race_lock = None
         self.notes = []
 
     def prepare(self):
@@ -292,6 +292,27 @@ class Bench:
             print(f"          the {len(at)} × {status} answered from {at[0]:.0f} to {at[-1]:.0f} ms{gap}")
         if not correct:
             self.failed = True
+        held, whole = load.lock_hold(self.booker(), 10)
+        if held is not None:
+            self.race_lock = (held, whole)
+            print(
+                f"          in this process, one booking at a time: the session's row lock is held {held:.0f} ms "
+                f"of the request's {whole:.0f} ms (SELECT ... FOR UPDATE to COMMIT; median of 10)"
+            )
+
+    def booker(self):
+        """A booking POST through Django's test client in this process, a new booker each call."""
+        from django.test import Client
+
+        client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
+        counter = iter(range(10**9))
+
+        def book():
+            i = next(counter)
+            body = load.booking_json(self.booking_sessions[-1 - i % 50], f"p-{self.nonce}-{i}")
+            return client.post("/api/v1/bookings/", body, content_type="application/json")
+
+        return book
 
     def profile(self, keys):
         from django.test import Client
@@ -299,18 +320,11 @@ class Bench:
         client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
         admin = Client(HTTP_HOST="127.0.0.1")
         admin.cookies.load(self.cookie)
-        counter = iter(range(10**9))
 
         def maker(key):
             paths = self.paths[key]
             if key == "booking":
-
-                def book():
-                    i = next(counter)
-                    body = load.booking_json(self.booking_sessions[-1 - i % 50], f"p-{self.nonce}-{i}")
-                    return client.post(paths[0], body, content_type="application/json")
-
-                return book
+                return self.booker()
             cycle = iter(paths * 1000)
             return lambda: (admin if key == "admin_leads" else client).get(next(cycle))
 
@@ -366,6 +380,12 @@ class Bench:
                 + "".join(f", {n} × {s}" for s, n in statuses.items() if s not in (201, 409))
                 + f"; {held} seats held; all answered in {wall:.2f} s (target: exactly "
                 f"{self.args.race_seats} booked, under {RACE_WALL_TARGET:g} s): {'yes' if ok else '**no**'}"
+                + (
+                    f". One booking alone holds the session's lock {self.race_lock[0]:.0f} ms of its "
+                    f"{self.race_lock[1]:.0f} ms"
+                    if self.race_lock
+                    else ""
+                )
             )
             if not ok:
                 missed.append("race")

@@ -314,6 +314,34 @@ def profile_requests(make_request, count, label, print=print):
         print(f"            {float(query['time']) * 1000:6.1f} ms  {short_sql(query['sql'])}")
 
 
+def lock_hold(make_request, count):
+    """Median ms a booking holds its session's row lock (SELECT ... FOR UPDATE until COMMIT) and
+    median ms of the whole request, over `count` requests made in this process: the part that
+    simultaneous bookings for one session go through one at a time."""
+    from django.db import connection, transaction
+
+    marks = {}
+
+    def wrapper(execute, sql, params, many, context):
+        if "FOR UPDATE" in sql and "booking_coursesession" in sql:
+            marks["lock"] = time.perf_counter()
+            transaction.on_commit(lambda: marks.setdefault("commit", time.perf_counter()))
+        return execute(sql, params, many, context)
+
+    held, whole = [], []
+    with connection.execute_wrapper(wrapper):
+        for _ in range(count):
+            marks.clear()
+            started = time.perf_counter()
+            make_request()
+            whole.append(time.perf_counter() - started)
+            if "lock" in marks and "commit" in marks:
+                held.append(marks["commit"] - marks["lock"])
+    if not held:
+        return None, None
+    return sorted(held)[len(held) // 2] * 1000, sorted(whole)[len(whole) // 2] * 1000
+
+
 def cpu_ticks(pids):
     """CPU time (user + system, in clock ticks) used so far by these processes."""
     return sum(cpu_by_pid(pids).values())
