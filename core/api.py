@@ -151,7 +151,7 @@ STRICT_FILTER_BACKENDS = [KnownQueryParameters, DjangoFilterBackend]
 # schema's pattern); a well-formed one that names nothing should be a 404, as an unknown slug or
 # id in a path is: the FilterSet's filter_queryset checks and raises NotFound.
 SLUG_PATTERN = r"^[-a-zA-Z0-9_]+$"
-ID_PATTERN = r"^[1-9][0-9]{0,17}$"
+ID_PATTERN = r"^[1-9][0-9]*$"  # past the largest id there is: names nothing, a 404 as in a path
 
 
 class _UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -311,9 +311,12 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
         return schema
 
 
-# For required text: DRF trims whitespace and refuses what is left blank; the pattern (any
-# character that is not whitespace) tells the schema so.
-VISIBLE_TEXT = RegexValidator(r"\S", "This field may not be blank.")
+# For required text: DRF trims whitespace (str.strip) and refuses what is left blank; the pattern
+# (a character that is not whitespace) tells the schema so. Written out rather than \S, which
+# differs between Python (\x1c-\x1f and \x85 are whitespace) and the schema's ECMA dialect (\ufeff is).
+VISIBLE_TEXT = RegexValidator(
+    r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", "This field may not be blank."
+)
 
 
 @extend_schema_field({"type": "boolean", "enum": [True]})

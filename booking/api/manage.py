@@ -40,7 +40,7 @@ from core.parsers import JSONParser
 from partners.auth import partner_key_of
 
 from .. import links, selectors, services
-from ..models import Booking, purchase_order_validator
+from ..models import REFERENCE_ALPHABET, REFERENCE_LENGTH, Booking, purchase_order_validator
 from .serializers import (
     BookingChangeConflictSerializer,
     BookingSerializer,
@@ -152,7 +152,10 @@ def booking_access(request, reference):
 # Schema pieces
 
 REFERENCE = OpenApiParameter(
-    "reference", OpenApiTypes.STR, OpenApiParameter.PATH, description="The booking's reference, e.g. 7KQ2MXRD."
+    "reference",
+    {"type": "string", "pattern": f"^[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}$"},
+    OpenApiParameter.PATH,
+    description="The booking's reference, e.g. 7KQ2MXRD.",
 )
 DELEGATE_ID = OpenApiParameter(
     "delegate_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The delegate's id, from delegates[].id."
