@@ -89,8 +89,8 @@ def server_of(url, default):
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=10, help="timed seconds per scenario (10)")
-    parser.add_argument("--warmup", type=float, default=3, help="untimed seconds per scenario first (3)")
+    parser.add_argument("--seconds", type=int, default=10, help="timed seconds per scenario, whole (10)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed seconds per scenario first, whole (3)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 2 s per scenario, 1 s warm-up")
     parser.add_argument("--connections", type=int, default=16, help="simultaneous clients (16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk's threads (2)")
@@ -339,6 +339,10 @@ class Bench:
 
         ping = self.scenarios[0].result
 
+        def by_cpu(r):
+            # The share of /ping/'s requests/s the CPU a request allows, whatever else the machine runs.
+            return (ping.app_cpu_ms + ping.pg_cpu_ms) / max(r.app_cpu_ms + r.pg_cpu_ms, 0.01)
+
         def ms(value, base):
             return f"{value:.1f} ({value / base:.1f}×)" if base else f"{value:.1f}"
 
@@ -351,13 +355,16 @@ class Bench:
             f"Data: {self.data_line}. wrk, {self.args.connections} connections on loopback, {self.args.warmup:g} s warm-up "
             f"then {self.args.seconds:g} s a scenario (wrk used at most "
             f"{max(s.result.wrk_cpu for s in self.scenarios if s.result) * 100:.0f}% of a core); ratios against "
-            "/ping/ in the same run; CPU: gunicorn's processes and the database's PostgreSQL backends."
+            "/ping/ in the same run. CPU: gunicorn's processes and the database's PostgreSQL backends; "
+            "× /ping/ by CPU: the share of /ping/'s requests/s that CPU a request allows (steady when the "
+            "machine is shared)."
         )
         print()
         print(
-            "| Scenario | req/s | × /ping/ | p50 ms | p95 ms | p99 ms | errors | CPU ms/req: app + db | target | met |"
+            "| Scenario | req/s | × /ping/ | p50 ms | p95 ms | p99 ms | errors | CPU ms/req: app + db "
+            "| × /ping/ by CPU | target | met |"
         )
-        print("|---|--:|--:|--:|--:|--:|--:|--:|---|---|")
+        print("|---|--:|--:|--:|--:|--:|--:|--:|--:|---|---|")
         missed = []
         for scenario in self.scenarios:
             r = scenario.result
@@ -370,7 +377,7 @@ class Bench:
             print(
                 f"| {scenario.label} | {r.rps:.0f} | {r.rps / ping.rps:.2f} | {ms(r.p50, ping.p50)} | "
                 f"{ms(r.p95, ping.p95)} | {ms(r.p99, ping.p99)} | {r.errors} | "
-                f"{r.app_cpu_ms:.1f} + {r.pg_cpu_ms:.1f} | {scenario.target()} | {verdict} |"
+                f"{r.app_cpu_ms:.1f} + {r.pg_cpu_ms:.1f} | {by_cpu(r):.2f} | {scenario.target()} | {verdict} |"
             )
         if self.race_result:
             statuses, wall, held, ok = self.race_result
