@@ -24,6 +24,7 @@ machines are small and shared: compare runs made one after another (load average
 """
 
 import argparse
+import itertools
 import os
 import signal
 import sys
@@ -151,6 +152,7 @@ class Bench:
         self.nonce = f"{os.getpid()}{int(time.time()) % 100000}"
         self.scenarios = [s for s in SCENARIOS if s.key in args.only]
         self.race_result = self.race_lock = None
+        self.counter = itertools.count()
         self.notes = []
 
     def prepare(self):
@@ -305,10 +307,9 @@ class Bench:
         from django.test import Client
 
         client = Client(HTTP_HOST="127.0.0.1", REMOTE_ADDR="127.0.0.1")
-        counter = iter(range(10**9))
 
         def book():
-            i = next(counter)
+            i = next(self.counter)  # one count for every booker: a delegate books a session once
             body = load.booking_json(self.booking_sessions[-1 - i % 50], f"p-{self.nonce}-{i}")
             return client.post("/api/v1/bookings/", body, content_type="application/json")
 

@@ -279,8 +279,7 @@ def profile_requests(make_request, count, label, print=print):
     for _ in range(2):
         make_request()
     started = time.perf_counter()
-    for _ in range(count):
-        make_request()
+    answers = [make_request().status_code for _ in range(count)]
     plain = (time.perf_counter() - started) / count * 1000
     with CaptureQueriesContext(connection) as captured:
         make_request()
@@ -298,6 +297,10 @@ def profile_requests(make_request, count, label, print=print):
             areas[area] = areas.get(area, 0.0) + seconds
     total = sum(areas.values()) or 1.0
     print(f"\nprofile   {label}: {count} requests in this process (Django test client)")
+    if wrong := [status for status in answers if not 200 <= status < 300]:
+        print(
+            f"          NOTE: {len(wrong)} answers were not 2xx ({sorted(set(wrong))}): not what was measured under load"
+        )
     print(f"          {plain:.1f} ms a request; one of them: {len(queries)} queries, {sql_ms:.0f} ms in SQL. cProfile:")
     for name, seconds in sorted(areas.items(), key=lambda item: -item[1])[:7]:
         print(f"            {seconds / total * 100:4.0f}%  {name}")
