@@ -10,8 +10,10 @@ the sessions API), with ETags so that clients revalidate cheaply.
   never older than that even after a write that sends no signals (`queryset.update()`).
 - Invalidation: every stored answer carries the version it was rendered under, and a hit must
   match the current version (`invalidate()` replaces it; courses/cache.py calls it on commit of
-  any change to what the pages show). A hit is one cache round trip (MGET of the version and the
-  answer) and no database query.
+  any change to what the pages show). A hit costs no database query. Each process also holds
+  copies of the answers it served and asks Redis for the version at most every
+  VERSION_CHECK_SECONDS (0.25), so most hits need no round trip at all: a change made in another
+  process shows within that, one made in this process at once.
 - Headers: a weak ETag from the body (a page's also from the visitor's CSRF secret and attribution
   token, which change its body); If-None-Match gives 304 without rendering. Pages are
   `private, no-cache` (they carry the visitor's CSRF token), the API `public, no-cache`.
@@ -32,6 +34,7 @@ import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from functools import wraps
 
 from django.conf import settings
@@ -52,6 +55,8 @@ VERSION_KEY = "http_cache:version"
 CSRF_PLACEHOLDER = "csrf-token-placeholder-5b1e0c"
 _PLACEHOLDER = CSRF_PLACEHOLDER.encode()
 BREAKER_SECONDS = 5
+VERSION_CHECK_SECONDS = 0.25
+LOCAL_ENTRIES = 200  # answers held per process (a catalogue page is about 15 kB)
 # Headers of the view's response not kept with the body: ours, or worked out per answer.
 _NOT_STORED = {"content-length", "etag", "cache-control", "vary"}
 PAGE = {"cache_control": "private, no-cache", "vary": ("Cookie", "Referer"), "per_visitor": True}
@@ -82,7 +87,7 @@ def _call(method, *args, **kwargs):
         rest = max(BREAKER_SECONDS, lifetime())
         if generation == _generation:
             _down_until = time.monotonic() + rest
-        logger.warning("The page cache is not used for %s s, it failed: %s: %s", rest, type(exc).__name__, exc)
+        logger.warning("The response cache is not used for %s s, it failed: %s: %s", rest, type(exc).__name__, exc)
         return FAILED
 
 
@@ -91,6 +96,7 @@ def _cache_replaced(setting, **kwargs):
     if setting == "CACHES":
         _generation += 1
         _down_until = 0.0
+        _local.reset()
 
 
 setting_changed.connect(_cache_replaced, dispatch_uid="http_cache.cache_replaced")
@@ -135,7 +141,9 @@ class _Invalidator:
                 self._condition.wait_for(self.pending)
                 target = self._requested
             # A failure rests the cache in this process (see _call); other processes see it fail too.
-            _call("set", VERSION_KEY, _new_version(), timeout=None)
+            version = _new_version()
+            if _call("set", VERSION_KEY, version, timeout=None) is not FAILED:
+                _local.learn(version, time.monotonic())
             with self._condition:
                 self._done = target
                 self._condition.notify_all()
@@ -176,8 +184,52 @@ def _key(*parts):
     return "http_cache:" + hashlib.blake2b("\n".join(parts).encode(), digest_size=16).hexdigest()
 
 
+class _Local:
+    """Answers held in this process beside Redis, so that most hits need no round trip at all;
+    the current version is asked of Redis at most every VERSION_CHECK_SECONDS, so a change made
+    in another process shows here within that (one made here, at once)."""
+
+    def __init__(self):
+        self.reset()
+        os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self):
+        self._lock = threading.Lock()
+        self._entries = OrderedDict()
+        self._version, self._checked_at = None, float("-inf")
+
+    def version(self, now):
+        return self._version if now - self._checked_at < VERSION_CHECK_SECONDS else None
+
+    def learn(self, version, asked_at):
+        with self._lock:
+            if asked_at >= self._checked_at:  # an older answer never undoes a newer one
+                self._version, self._checked_at = version, asked_at
+
+    def get(self, key, version):
+        stored = self._entries.get(key)
+        if stored is not None and stored[0] == version and stored[1] > time.time():
+            return stored[2:]
+        return None
+
+    def put(self, key, stored):
+        with self._lock:
+            self._entries[key] = stored
+            self._entries.move_to_end(key)
+            while len(self._entries) > LOCAL_ENTRIES:
+                self._entries.popitem(last=False)
+
+
+_local = _Local()
+
+
 def _lookup(key):
-    """(current version, stored entry or None); version None if the cache failed. One round trip."""
+    """(current version, stored entry or None); version None if the cache failed. From this
+    process's copies, or one round trip to Redis (MGET of the version and the answer)."""
+    asked_at = time.monotonic()
+    version = _local.version(asked_at)
+    if version is not None and (entry := _local.get(key, version)) is not None:
+        return version, entry
     found = _call("get_many", [VERSION_KEY, key])
     if found is FAILED:
         return None, None
@@ -185,11 +237,20 @@ def _lookup(key):
     if version is None:  # first use, or Redis was emptied
         _call("add", VERSION_KEY, _new_version(), timeout=None)
         version = _call("get", VERSION_KEY)
-        return (None if version is FAILED else version), None
+        if version is FAILED or version is None:
+            return None, None
+    _local.learn(version, asked_at)
     stored = found.get(key)
-    if isinstance(stored, tuple) and len(stored) == 4 and stored[0] == version:
-        return version, stored[1:]
+    if isinstance(stored, tuple) and len(stored) == 5 and stored[0] == version and stored[1] > time.time():
+        _local.put(key, stored)
+        return version, stored[2:]
     return version, None
+
+
+def _store(key, version, entry):
+    stored = (version, time.time() + lifetime(), *entry)
+    if _call("set", key, stored, timeout=lifetime()) is not FAILED:
+        _local.put(key, stored)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -272,7 +333,7 @@ def serve(request, key, render, kind):
     if entry is None:
         return _fresh(request, response, kind)
     if store and version is not None:
-        _call("set", key, (version, *entry), timeout=lifetime())
+        _store(key, version, entry)
     return _answer(request, entry, kind)
 
 

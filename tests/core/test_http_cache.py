@@ -7,8 +7,10 @@ pages against a private redis-server that they stop or freeze (never the shared 
 import logging
 import re
 import signal
+import time
 
 import pytest
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.template import RequestContext, Template, engines
@@ -128,3 +130,17 @@ def test_a_booking_while_redis_hangs_shows_once_redis_is_back(client, require_re
     redis_server.send_signal(signal.SIGCONT)
     # The copy stored before the booking is still in Redis, under the version still current.
     assert "<strong>8</strong> seats left" in client.get("/courses/breakaway/").content.decode()
+
+
+def test_a_change_committed_by_another_process_shows_within_a_quarter_second(client, settings):
+    """Each process keeps copies of the answers and asks the cache for the current version at most
+    every VERSION_CHECK_SECONDS: another process's invalidation (a new version) shows by then."""
+    settings.CATALOGUE_CACHE_SECONDS = 60
+    course = CourseFactory(title="Breakaway", slug="breakaway")
+    http_cache.wait_for_invalidation()
+    for _ in range(2):  # stored, then held in this process
+        assert "Breakaway" in client.get("/courses/breakaway/").content.decode()
+    type(course).objects.filter(pk=course.pk).update(title="Breakaway Plus")  # as another process would
+    cache.set(http_cache.VERSION_KEY, "set-by-another-process", timeout=None)
+    time.sleep(http_cache.VERSION_CHECK_SECONDS + 0.05)
+    assert "Breakaway Plus" in client.get("/courses/breakaway/").content.decode()
