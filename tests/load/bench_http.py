@@ -18,7 +18,8 @@ user, and a booking POST (one delegate; unique booker, organisation and Idempote
 Then the race: --race-clients simultaneous POSTs for the --race-seats seats of one session.
 
 It prints the machine and a Markdown table: requests/s, p50, p95, p99 and errors, each against
-/ping/ from the same run, the target and whether it is met. --profile NAME[,NAME] (or `missed`)
+/ping/ from the same run, the CPU a request took in gunicorn and PostgreSQL (and the share of
+/ping/'s rate that allows), the target and whether it is met. --profile NAME[,NAME] (or `missed`)
 then shows where a scenario's time goes (cProfile over requests made in this process). The
 machines are small and shared: compare runs made one after another (load average is printed).
 """
