@@ -60,7 +60,7 @@ class Scenario:
 
     def met(self, ping):
         r = self.result
-        ok = r.errors == 0
+        ok = r.errors == 0 and r.requests > 0
         if self.rps_target:
             ok = ok and r.rps >= self.rps_target * ping.rps
         if self.p95_target:
@@ -376,6 +376,12 @@ class Bench:
             if not met:
                 missed.append(scenario)
             verdict = ("yes" if met else "**no**") if scenario.target() != "none" else ("" if met else "**errors**")
+            if not r.requests:  # wrk saw no answer: its latencies are zeros, not measurements
+                print(
+                    f"| {scenario.label} | 0 | 0 | – | – | – | {r.errors} | {r.app_cpu_ms:.1f} + {r.pg_cpu_ms:.1f} | "
+                    f"{by_cpu(r):.2f} | {scenario.target()} | **no answer in {self.args.seconds} s** |"
+                )
+                continue
             print(
                 f"| {scenario.label} | {r.rps:.0f} | {r.rps / ping.rps:.2f} | {ms(r.p50, ping.p50)} | "
                 f"{ms(r.p95, ping.p95)} | {ms(r.p99, ping.p99)} | {r.errors} | "
