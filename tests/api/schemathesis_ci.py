@@ -4,8 +4,8 @@
 
 1. Makes a database of its own on DATABASE_URL's PostgreSQL server (dropped at the end, whatever
    happens), migrates it and loads the demo data (manage.py load_demo).
-2. Makes a partner key and an office staff user with an API token, and picks sessions that take
-   bookings (the hooks file sends well-formed bookings to them).
+2. Makes a partner key and an office staff user with an API token, and picks the data the hooks
+   give well-formed requests (sessions taking bookings, sectors, courses, leads, a sales user).
 3. Starts gunicorn (config/gunicorn.conf.py) on a free loopback port, with DEBUG off, no Redis
    (Celery tasks run in-process, the cache in memory, emails to the log) and every rate limit
    raised far out of reach, so a limit is never what a check trips over.
@@ -20,6 +20,7 @@ tests/api/schemathesis_hooks.py; everything else is generated from the schema al
 """
 
 import argparse
+import json
 import os
 import secrets
 import signal
@@ -93,7 +94,7 @@ def server_env(database_url):
 
 
 def prepare(env):
-    """Migrate, load the demo data; return (partner key, staff token, bookable session ids)."""
+    """Migrate, load the demo data; return the credentials and the data the hooks need."""
 
     def manage(*args):
         subprocess.run([BIN / "python", "manage.py", *args], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -101,16 +102,26 @@ def prepare(env):
     manage("migrate", "--no-input", "-v", "0")
     manage("load_demo")
     script = """
+import json
 from django.contrib.auth import get_user_model
 from rest_framework.authtoken.models import Token
 from booking import selectors
+from courses import selectors as courses
+from enquiries.models import Lead
 from partners.services import partner_key_create
 key = partner_key_create(organisation="Schemathesis", contact_email="api@example.org",
                          bookings_per_hour=10**6, leads_per_hour=10**6).key
 staff = get_user_model().objects.create_superuser("schemathesis", "st@example.org", None)
-token = Token.objects.create(user=staff).key
-sessions = [s.pk for s in selectors.session_list_upcoming(available=True)[:8]]
-print(key, token, ",".join(map(str, sessions)))
+sales = get_user_model().objects.filter(username="sales").first()
+print(json.dumps({
+    "key": key,
+    "token": Token.objects.create(user=staff).key,
+    "SCHEMATHESIS_SESSION_IDS": ",".join(str(s.pk) for s in selectors.session_list_upcoming(available=True)[:8]),
+    "SCHEMATHESIS_SECTOR_SLUGS": ",".join(courses.sector_list().values_list("slug", flat=True)),
+    "SCHEMATHESIS_COURSE_SLUGS": ",".join(courses.course_list().values_list("slug", flat=True)[:8]),
+    "SCHEMATHESIS_LEAD_IDS": ",".join(str(pk) for pk in Lead.objects.values_list("pk", flat=True)[:8]),
+    "SCHEMATHESIS_SALES_USER_ID": str(sales.pk) if sales else "",
+}))
 """
     out = subprocess.run(
         [BIN / "python", "manage.py", "shell", "-c", script],
@@ -119,8 +130,8 @@ print(key, token, ",".join(map(str, sessions)))
         check=True,
         capture_output=True,
         text=True,
-    ).stdout.split()
-    return out[-3], out[-2], out[-1]
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def start_server(env, port, log_file):
@@ -156,7 +167,7 @@ def stop_server(process):
             process.wait()
 
 
-def schemathesis(url, name, header, *, sessions, max_examples, workdir):
+def schemathesis(url, name, header, *, data, max_examples, workdir):
     log(f"schemathesis: {name}")
     command = [
         BIN / "schemathesis",
@@ -192,7 +203,8 @@ def schemathesis(url, name, header, *, sessions, max_examples, workdir):
             "--exclude-operation-id-regex",
             PUBLIC_READS,
         ]
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": str(HOOKS), "SCHEMATHESIS_SESSION_IDS": sessions}
+    hook_data = {name: value for name, value in data.items() if name.startswith("SCHEMATHESIS_")}
+    env = {**os.environ, **hook_data, "SCHEMATHESIS_HOOKS": str(HOOKS)}
     # Run from a scratch directory: schemathesis keeps a cache of failures in the working directory.
     return subprocess.run(command, cwd=workdir, env=env).returncode
 
@@ -212,7 +224,7 @@ def main():
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="schemathesis-") as workdir:
-            key, token, sessions = prepare(env)
+            data = prepare(env)
             port = free_port()
             log_path = Path(workdir) / "gunicorn.log"
             with open(log_path, "w") as log_file:
@@ -220,11 +232,11 @@ def main():
                 url = f"http://127.0.0.1:{port}"
                 for run_name, header in [
                     ("anonymous", None),
-                    ("partner key", f"Authorization: Bearer {key}"),
-                    ("staff token", f"Authorization: Token {token}"),
+                    ("partner key", f"Authorization: Bearer {data['key']}"),
+                    ("staff token", f"Authorization: Token {data['token']}"),
                 ]:
                     code = schemathesis(
-                        url, run_name, header, sessions=sessions, max_examples=args.max_examples, workdir=workdir
+                        url, run_name, header, data=data, max_examples=args.max_examples, workdir=workdir
                     )
                     if code:
                         failed.append(run_name)
