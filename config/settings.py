@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
 # An Idempotency-Key's answer is replayed for this many hours, then removed by the daily task.
 IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=48)
 
+# Catalogue pages and the sessions API answered from the cache (core/http_cache.py): the longest an
+# answer is reused whatever changes; 0 stops storing answers (ETags and 304s stay).
+CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=5)
+
 # Webhooks (partners/): seconds between attempts (then the delivery is failed), how long a queued
 # delivery may wait before the sweep queues it again, and how long finished deliveries are kept.
 WEBHOOK_RETRY_DELAYS = env.list("WEBHOOK_RETRY_DELAYS", cast=int, default=[60, 300, 1800, 7200, 21600, 43200])

@@ -10,16 +10,13 @@ from django.views.decorators.http import require_safe
 from booking.selectors import session_list_upcoming
 from core.http_cache import cached_page, page_query
 
-from . import cache, selectors
+from . import selectors
 from .filters import CourseFilter
 from .models import Course, Sector
 
 COURSES_PER_PAGE = 9
 # The course list depends on these parameters only; utm_* and the like neither change it nor its key.
 COURSE_FILTERS = tuple(CourseFilter.base_filters)
-
-# Until CoursesConfig.ready() connects them (a web process imports this module with its URLs).
-cache.connect()
 
 
 @require_safe

@@ -21,7 +21,7 @@ from rest_framework import status, viewsets
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
-from core import idempotency, spam
+from core import http_cache, idempotency, spam
 from core.api import (
     BAD_BODY,
     BAD_CREDENTIALS,
@@ -171,7 +171,7 @@ CSRF_REFUSED = OpenApiResponse(
         },
     ),
 )
-class SessionViewSet(SessionDelegatesMixin, viewsets.ReadOnlyModelViewSet):
+class SessionViewSet(http_cache.CachedReadMixin, SessionDelegatesMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = SessionSerializer
     filterset_class = SessionFilter
     filter_backends = STRICT_FILTER_BACKENDS

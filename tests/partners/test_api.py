@@ -127,10 +127,18 @@ def test_bad_credentials_are_401_on_making_a_booking_and_a_lead_and_nothing_is_m
     assert not Lead.objects.exists()
 
 
-def test_a_wrong_booking_token_is_still_404_not_401(session):
+def test_a_booking_token_valid_for_no_booking_is_a_401_and_another_bookings_token_a_404(session):
+    from booking.links import manage_token
+
     booking = make_booking(session)
+    other = make_booking(session, prefix="o")
     response = Client(headers={"Authorization": "Booking nonsense"}).get(f"{BOOKINGS}{booking.reference}/")
-    assert response.status_code == 404
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api", Booking realm="api"'
+    # Real credentials for another booking: the same 404 as a reference that does not exist.
+    client = Client(headers={"Authorization": f"Booking {manage_token(other)}"})
+    assert client.get(f"{BOOKINGS}{booking.reference}/").status_code == 404
+    assert client.get(f"{BOOKINGS}NOSUCH1/").status_code == 404
 
 
 def test_a_valid_drf_token_still_works(django_user_model, session):
