@@ -5,7 +5,8 @@ A lead arrives (arrival.py: enquiry_submit, callback_submit, or lead_add by hand
 duplicates, gets an owner (round robin among active sales staff) and a due time (the callback SLA
 clock), and from then on every status or owner change is written to its timeline (pipeline.py); a booking by its contact wins it (bookings.py).
 Newsletter sign-ups are in newsletter.py; retention in retention.py; erasure and the
-subject-access export in personal_data.py; what they share in common.py.
+subject-access export in personal_data.py; finding leads (the API's search) in search.py; what they
+share in common.py.
 """
 
 from .arrival import (
@@ -59,6 +60,7 @@ from .retention import (
     newsletter_drop_unconfirmed,
     signups_to_drop,
 )
+from .search import lead_search
 
 __all__ = [
     "ANONYMISED",
@@ -82,6 +84,7 @@ __all__ = [
     "lead_link_booking_by_reference",
     "lead_log_call",
     "lead_resolve_duplicate",
+    "lead_search",
     "lead_set_next_action",
     "lead_update",
     "merge_summary",
