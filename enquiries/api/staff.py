@@ -1,39 +1,40 @@
-"""The leads pipeline for sales staff: the permission, the serializers, the filter and the leads viewset."""
+"""The leads pipeline for sales staff: the permission, the list's filters and search, and the
+leads viewset (list, detail, PATCH, log a call)."""
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxLengthValidator
 from django.db.models import Prefetch
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from booking.models import OrganisationType
 from core.api import (
+    BAD_BODY,
+    LIST_RESPONSES,
+    NOT_JSON,
+    STRICT_FILTER_BACKENDS,
     ApiErrorSerializer,
-    ApiValidationErrorSerializer,
-    LocalDateTimeField,
-    StrictSerializer,
     service_errors,
 )
 from core.parsers import JSONParser
 
 from .. import services
-from ..models import (
-    OPEN_STATUSES,
-    CallbackPeriod,
-    HeardAbout,
-    Lead,
-    LeadActivity,
-    LeadStatus,
-    LeadType,
-    Setting,
-)
-from .common import MAX_NOTE, LeadStatusField
+from ..models import OPEN_STATUSES, Lead, LeadActivity, LeadStatus, LeadType
+from ..services.search import SEARCH_MAX_LENGTH
+from .common import VISIBLE_PATTERN, VISIBLE_TEXT
+from .leads import LeadConflictSerializer, LeadDetailSerializer, LeadSerializer
+from .work import LEAD_CALL_REQUEST, LEAD_UPDATE_REQUEST, LeadCallSerializer, LeadUpdateSerializer
 
 
 class IsSalesStaff(permissions.BasePermission):
@@ -52,190 +53,46 @@ class IsSalesStaff(permissions.BasePermission):
         return user.groups.filter(name=services.SALES_GROUP).exists() and user.has_perm(perm)
 
 
-class UserSummarySerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True, help_text="The user's id.")
-    username = serializers.CharField(read_only=True, help_text="The user's username.")
-    name = serializers.SerializerMethodField(help_text="Full name, or the username when none is set.")
-
-    def get_name(self, user) -> str:
-        return services.person_name(user)
-
-
-class LeadActivitySerializer(serializers.Serializer):
-    at = LocalDateTimeField(source="created_at", read_only=True, help_text="When, UK time with its offset.")
-    kind = serializers.ChoiceField(choices=LeadActivity.Kind.choices, read_only=True, help_text="What happened.")
-    outcome = serializers.ChoiceField(
-        choices=LeadActivity.Outcome.choices, allow_blank=True, read_only=True, help_text="For calls; else empty."
-    )
-    text = serializers.CharField(read_only=True, help_text="The note, or what changed.")
-    author = UserSummarySerializer(read_only=True, allow_null=True, help_text="Who; null for the system.")
-
-
-class LeadSerializer(serializers.ModelSerializer):
-    id = serializers.IntegerField(read_only=True, help_text="The lead's id, for /api/v1/leads/{id}/.")
-    reference = serializers.CharField(read_only=True, help_text="The reference the enquirer was given.")
-    type = serializers.ChoiceField(
-        source="lead_type", choices=LeadType.choices, read_only=True, help_text="enquiry or callback."
-    )
-    status = LeadStatusField(read_only=True, help_text="Where the lead is in the pipeline.")
-    lost_reason = serializers.CharField(read_only=True, help_text="Why it was lost; empty unless status is lost.")
-    retry_at = LocalDateTimeField(
-        read_only=True, allow_null=True, help_text="For a callback with no answer: when to try again."
-    )
-    owner = UserSummarySerializer(read_only=True, allow_null=True, help_text="The sales person working it; or null.")
-    next_action = serializers.CharField(read_only=True, help_text="What to do next.")
-    due_at = LocalDateTimeField(read_only=True, allow_null=True, help_text="When the next action is due.")
-    overdue = serializers.BooleanField(source="is_overdue", read_only=True, help_text="Open and past its due time.")
-    estimated_value = serializers.DecimalField(
-        max_digits=10, decimal_places=2, read_only=True, allow_null=True, help_text="GBP, excluding VAT; or null."
-    )
-    name = serializers.CharField(read_only=True, help_text="The person's name.")
-    job_title = serializers.CharField(read_only=True, help_text="Their job title.")
-    organisation = serializers.CharField(read_only=True, help_text="Their organisation.")
-    organisation_type = serializers.ChoiceField(
-        choices=OrganisationType.choices, allow_blank=True, read_only=True, help_text="The kind of organisation."
-    )
-    sector = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True, allow_null=True, help_text="The sector's slug, or null."
-    )
-    email = serializers.EmailField(read_only=True, help_text="Their email address; may be empty for a callback.")
-    phone = serializers.SerializerMethodField(help_text="Their phone number in E.164 (+441473555012); or empty.")
-    courses = serializers.SlugRelatedField(
-        many=True, slug_field="slug", read_only=True, help_text="Slugs of the courses of interest."
-    )
-    staff_count = serializers.IntegerField(read_only=True, allow_null=True, help_text="How many staff to train.")
-    preferred_town = serializers.CharField(read_only=True, help_text="Where they would like the training.")
-    preferred_dates = serializers.CharField(read_only=True, help_text="When they would like it, in words.")
-    settings_worked_in = serializers.ListField(
-        child=serializers.ChoiceField(choices=Setting.choices),
-        read_only=True,
-        help_text="Training needs: the settings the staff work in.",
-    )
-    lone_working = serializers.BooleanField(read_only=True, help_text="Training needs: staff work alone.")
-    restrictive_practices = serializers.BooleanField(
-        read_only=True, help_text="Training needs: restrictive practices are in use."
-    )
-    previous_training = serializers.CharField(read_only=True, help_text="Training needs: previous training.")
-    message = serializers.CharField(read_only=True, help_text="Their message.")
-    heard_about = serializers.ChoiceField(
-        choices=HeardAbout.choices, allow_blank=True, read_only=True, help_text="How they heard of us."
-    )
-    topic = serializers.CharField(read_only=True, help_text="For a callback: what they want to talk about.")
-    callback_date = serializers.DateField(
-        read_only=True, allow_null=True, help_text="For a callback: the UK date of the slot asked for; or null."
-    )
-    callback_period = serializers.ChoiceField(
-        choices=CallbackPeriod.choices,
-        allow_blank=True,
-        read_only=True,
-        help_text="am or pm with callback_date; empty for as soon as possible.",
-    )
-    source = serializers.CharField(
-        read_only=True, help_text="A short label: the UTM source, else the referrer's host, else direct."
-    )
-    landing_page = serializers.CharField(read_only=True, help_text="The page the visitor arrived on.")
-    referrer = serializers.CharField(read_only=True, help_text="The referring page.")
-    utm_source = serializers.CharField(read_only=True, help_text="UTM source.")
-    utm_medium = serializers.CharField(read_only=True, help_text="UTM medium.")
-    utm_campaign = serializers.CharField(read_only=True, help_text="UTM campaign.")
-    utm_term = serializers.CharField(read_only=True, help_text="UTM term.")
-    utm_content = serializers.CharField(read_only=True, help_text="UTM content.")
-    duplicate_of = serializers.SlugRelatedField(
-        slug_field="reference",
-        read_only=True,
-        allow_null=True,
-        help_text="The reference of the open lead this one may duplicate (same email, phone or organisation).",
-    )
-    duplicate_review = serializers.BooleanField(
-        read_only=True, help_text="Flagged for staff to merge with duplicate_of or keep apart."
-    )
-    bookings = serializers.SlugRelatedField(
-        many=True, slug_field="reference", read_only=True, help_text="References of bookings that came from it."
-    )
-    consent_at = LocalDateTimeField(read_only=True, allow_null=True, help_text="When they consented to contact.")
-    created_at = LocalDateTimeField(read_only=True, help_text="When it arrived, UK time with its offset.")
-
-    class Meta:
-        # Every field is declared above; the model tells the schema what the related slugs are.
-        model = Lead
-        fields = [
-            "id", "reference", "type", "status", "lost_reason", "retry_at", "owner", "next_action", "due_at",
-            "overdue", "estimated_value", "name", "job_title", "organisation", "organisation_type", "sector",
-            "email", "phone", "courses", "staff_count", "preferred_town", "preferred_dates", "settings_worked_in",
-            "lone_working", "restrictive_practices", "previous_training", "message", "heard_about", "topic",
-            "callback_date", "callback_period", "source", "landing_page", "referrer", "utm_source", "utm_medium",
-            "utm_campaign", "utm_term", "utm_content", "duplicate_of", "duplicate_review", "bookings",
-            "consent_at", "created_at",
-        ]  # fmt: skip
-
-    def get_phone(self, lead) -> str:
-        return lead.phone.as_e164 if lead.phone else ""
-
-
-class LeadDetailSerializer(LeadSerializer):
-    timeline = LeadActivitySerializer(
-        source="activities",
-        many=True,
-        read_only=True,
-        help_text="Notes, calls and every status or owner change, newest first.",
-    )
-
-    class Meta(LeadSerializer.Meta):
-        fields = [*LeadSerializer.Meta.fields, "timeline"]
-
-
-class LeadUpdateSerializer(StrictSerializer):
-    """The changes to make; send only those. Unknown fields are refused."""
-
-    status = LeadStatusField(
-        help_text="The new status. lost needs lost_reason; no_answer needs retry_at (any lead type)."
-    )
-    lost_reason = serializers.CharField(max_length=300, help_text="With status lost: why.")
-    retry_at = serializers.DateTimeField(
-        help_text="With status no_answer: when to try again (ISO 8601; without an offset, UK time); in the future."
-    )
-    owner = serializers.PrimaryKeyRelatedField(
-        queryset=get_user_model().objects.all(),
-        allow_null=True,
-        help_text="The user id of the new owner, an active sales person; null to unassign.",
-    )
-    next_action = serializers.CharField(max_length=200, allow_blank=True, help_text="What to do next.")
-    due_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the next action is due (ISO 8601; without an offset, UK time); or null."
-    )
-    note = serializers.CharField(max_length=MAX_NOTE, help_text="A note to add to the timeline.")
-
-    def validate(self, attrs):
-        errors = {}
-        if "lost_reason" in attrs and attrs.get("status") != LeadStatus.LOST:
-            errors["lost_reason"] = ["Send lost_reason with status lost."]
-        if "retry_at" in attrs and attrs.get("status") != LeadStatus.NO_ANSWER:
-            errors["retry_at"] = ["Send retry_at with status no_answer."]
-        if errors:
-            raise ValidationError(errors)
-        return attrs
-
-
-class LeadConflictSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(
-        choices=[("lead_anonymised", "The lead's personal data was removed under the retention policy")],
-        help_text="lead_anonymised.",
-    )
-    detail = serializers.CharField(help_text="What went wrong.")
+SEARCH_HELP = (
+    "Leads whose name, email, phone, organisation or reference contain every word (case-insensitive; "
+    '"a quoted phrase" is one word), as the admin\'s lead search finds them; a UK phone number as people write '
+    f"it (01473 555012) also finds the lead with that number. Up to {SEARCH_MAX_LENGTH} characters."
+)
 
 
 class LeadFilter(filters.FilterSet):
+    search = extend_schema_field(
+        {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": SEARCH_MAX_LENGTH,
+            "pattern": VISIBLE_PATTERN,
+            "description": SEARCH_HELP,
+        }
+    )(
+        filters.CharFilter(
+            method="filter_search",
+            label=SEARCH_HELP,
+            strip=False,
+            validators=[VISIBLE_TEXT, MaxLengthValidator(SEARCH_MAX_LENGTH)],
+        )
+    )
     status = filters.ChoiceFilter(choices=LeadStatus.choices, label="Only leads with this status.")
     type = filters.ChoiceFilter(field_name="lead_type", choices=LeadType.choices, label="enquiry or callback.")
-    owner = filters.CharFilter(
-        method="filter_owner",
-        label='The owner: a user id, a username, "me" for the caller, or "none" for unassigned leads.',
+    owner = extend_schema_field({"type": "string", "minLength": 1})(
+        filters.CharFilter(
+            method="filter_owner",
+            label='The owner: a user id, a username, "me" for the caller, or "none" for unassigned leads.',
+        )
     )
     overdue = filters.ChoiceFilter(
         choices=[("true", "true"), ("false", "false")],
         method="filter_overdue",
         label="true: open leads past their due time. false: all others.",
     )
+
+    def filter_search(self, queryset, name, value):
+        return services.lead_search(queryset=queryset, term=value)
 
     def filter_owner(self, queryset, name, value):
         value = value.strip()
@@ -256,53 +113,72 @@ class LeadFilter(filters.FilterSet):
 AUTH_RESPONSES = {
     401: OpenApiResponse(
         ApiErrorSerializer,
-        description="No credentials, or an unknown or revoked token (with a WWW-Authenticate: Token header).",
+        description="not_authenticated (no credentials) or authentication_failed (an unknown or revoked token or "
+        'key); see WWW-Authenticate (Bearer realm="api").',
     ),
     403: OpenApiResponse(
         ApiErrorSerializer,
-        description="Signed in, but not sales staff with the permission to do this; or a session request "
-        "without its CSRF token.",
+        description="permission_denied: signed in (or a partner key), but not sales staff with the permission to "
+        "do this; or a session request without its CSRF token.",
     ),
 }
+NO_LEAD = OpenApiResponse(ApiErrorSerializer, description="not_found: no lead has this id.")
+ANONYMISED = OpenApiResponse(LeadConflictSerializer, description="The lead is anonymised; nothing was changed.")
+STAFF_AUTH = [{"tokenAuth": []}, {"cookieAuth": []}]
+# Any text reaches the view (lookup_value_regex below), but only a lead's id finds one.
+LEAD_ID = OpenApiParameter(
+    "id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH, description="The lead's id; anything else is a 404."
+)
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="Leads",
-        description="Enquiries and callbacks, newest first. For sales staff (token or session).",
-        responses={200: LeadSerializer(many=True), 400: ApiValidationErrorSerializer, **AUTH_RESPONSES},
+        description="Enquiries and callbacks, newest first. For sales staff (token or session). Filter by status, "
+        "type, owner and overdue, and search by name, email, phone, organisation or reference (`search`). An "
+        "unknown query parameter, one given twice or empty, is a 400.",
+        auth=STAFF_AUTH,
+        responses={200: LeadSerializer(many=True), **LIST_RESPONSES, **AUTH_RESPONSES},
     ),
     retrieve=extend_schema(
         summary="A lead",
         description="The lead with its timeline. For sales staff (token or session).",
-        responses={200: LeadDetailSerializer, **AUTH_RESPONSES, 404: ApiErrorSerializer},
+        auth=STAFF_AUTH,
+        parameters=[LEAD_ID],
+        responses={200: LeadDetailSerializer, **AUTH_RESPONSES, 404: NO_LEAD},
     ),
     partial_update=extend_schema(
         summary="Work a lead",
         description="Change the status, owner, next action and due time, and add a note, in one go: all the "
         "changes are made or none. Each status or owner change, and the note, is recorded in the timeline with "
-        "the caller as its author. Needs the change permission. Answers with the lead as it now stands.",
-        request=LeadUpdateSerializer,
+        "the caller as its author. lost needs lost_reason, and no_answer needs retry_at (in the future); neither "
+        "is sent with another status. Needs the change permission. Answers with the lead as it now stands.",
+        auth=STAFF_AUTH,
+        parameters=[LEAD_ID],
+        request=LEAD_UPDATE_REQUEST,
         responses={
             200: LeadDetailSerializer,
             400: OpenApiResponse(
-                ApiValidationErrorSerializer,
-                description="Invalid or unknown fields, or a change the rules refuse (lost without a reason, an "
-                "owner outside the sales team, ...); nothing was changed.",
+                BAD_BODY.response,
+                description=BAD_BODY.description + " Also a change the rules refuse (retry_at in the past, an "
+                "owner outside the sales team, ...).",
             ),
             **AUTH_RESPONSES,
-            404: ApiErrorSerializer,
-            409: OpenApiResponse(LeadConflictSerializer, description="The lead is anonymised; nothing was changed."),
+            404: NO_LEAD,
+            409: ANONYMISED,
+            415: NOT_JSON,
         },
     ),
 )
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    # Token first: DRF takes the WWW-Authenticate header from the first class, and without one
-    # an anonymous caller would get 403 instead of 401.
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    # The API's authenticators (partner key first): an anonymous caller gets 401 with
+    # WWW-Authenticate: Bearer realm="api" as everywhere else; a partner key is not staff (403).
     permission_classes = [IsSalesStaff]
     parser_classes = [JSONParser]
+    # Any id reaches the view, so that one that is not a number (1.5) is the API's JSON 404 too.
+    lookup_value_regex = "[^/]+"
     filterset_class = LeadFilter
+    filter_backends = STRICT_FILTER_BACKENDS
     queryset = (
         Lead.objects.select_related("owner", "sector", "duplicate_of")
         .prefetch_related("courses", "bookings")
@@ -317,12 +193,18 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             )
         return queryset
 
+    def filter_queryset(self, queryset):
+        # The filters narrow the list; a lead stays reachable by its id whatever the query string.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def get_serializer_class(self):
         return LeadSerializer if self.action == "list" else LeadDetailSerializer
 
-    def partial_update(self, request, pk=None):
+    def _work(self, request, serializer, service):
+        """Validate, refuse an anonymised lead (409), call the service, answer the lead as it now stands."""
         lead = self.get_object()
-        serializer = LeadUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if lead.anonymised_at:
             return Response(
@@ -330,7 +212,49 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
                 status=status.HTTP_409_CONFLICT,
             )
         try:
-            services.lead_update(lead=lead, actor=request.user, **serializer.validated_data)
+            service(lead)
         except DjangoValidationError as exc:
             raise ValidationError(service_errors(exc)) from exc
         return Response(LeadDetailSerializer(self.get_queryset().get(pk=lead.pk)).data)
+
+    def partial_update(self, request, pk=None):
+        serializer = LeadUpdateSerializer(data=request.data, partial=True)
+        return self._work(
+            request,
+            serializer,
+            lambda lead: services.lead_update(lead=lead, actor=request.user, **serializer.validated_data),
+        )
+
+    @extend_schema(
+        summary="Log a call",
+        description="Records a call to the lead on its timeline, with the caller as its author, and what comes "
+        'next, as the admin\'s "Log a call" does: a call closes the action it was made for, so it says what '
+        "happens next. One of: a next action and its due time; for a call not answered (no_answer or "
+        "voicemail), a time to try again (retry_at: a new lead becomes no_answer); or closing the lead (won, "
+        "or lost with lost_reason). A reached new lead becomes contacted unless status says otherwise. Only a "
+        "lead already won or lost may have a call recorded with nothing next. Times must be in the future. "
+        "All or nothing. Needs the change permission. Answers with the lead as it now stands.",
+        auth=STAFF_AUTH,
+        parameters=[LEAD_ID],
+        request=LEAD_CALL_REQUEST,
+        responses={
+            200: LeadDetailSerializer,
+            400: OpenApiResponse(
+                BAD_BODY.response,
+                description=BAD_BODY.description + " Also a next step the rules refuse, beside its field: "
+                "next_action and due_at missing on an open lead, a time in the past, lost without lost_reason.",
+            ),
+            **AUTH_RESPONSES,
+            404: NO_LEAD,
+            409: ANONYMISED,
+            415: NOT_JSON,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="calls")
+    def calls(self, request, pk=None):
+        serializer = LeadCallSerializer(data=request.data)
+        return self._work(
+            request,
+            serializer,
+            lambda lead: services.lead_log_call(lead=lead, actor=request.user, **serializer.as_service_arguments()),
+        )

@@ -477,7 +477,7 @@ def test_an_invalid_sign_up_is_a_400_and_sends_nothing(client, overrides, field)
 # Leads: who may see them --------------------------------------------------------------------------
 
 
-def test_anonymous_callers_get_401_with_a_token_challenge_and_no_data(client):
+def test_anonymous_callers_get_401_with_the_apis_bearer_challenge_and_no_data(client):
     lead = make_enquiry()
     before = (Lead.objects.get().status, LeadActivity.objects.count())
 
@@ -488,7 +488,8 @@ def test_anonymous_callers_get_401_with_a_token_challenge_and_no_data(client):
         patch(client, lead, {"status": "contacted"}),
     ]:
         assert response.status_code == 401, response.content
-        assert response["WWW-Authenticate"] == "Token"
+        # The same challenge as every other endpoint of the API (partners.auth).
+        assert response["WWW-Authenticate"] == 'Bearer realm="api"'
         assert response.json() == {
             "code": "not_authenticated",
             "detail": "Authentication credentials were not provided.",
@@ -537,7 +538,7 @@ def test_a_token_works_until_it_is_deleted(sales):
 
     response = api.get(LEADS)
     assert response.status_code == 401
-    assert response["WWW-Authenticate"] == "Token"
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
     assert response.json() == {"code": "authentication_failed", "detail": "Invalid token."}
     assert patch(api, lead, {"note": "Too late."}).status_code == 401
     assert LeadActivity.objects.filter(kind="note").count() == 1
@@ -842,18 +843,27 @@ def test_the_schema_documents_the_leads_api():
     schema = SchemaGenerator().get_schema(request=None, public=True)
     paths = schema["paths"]
 
-    assert set(paths[ENQUIRIES]["post"]["responses"]) == {"201", "400", "401", "429"}
-    assert set(paths[CALLBACKS]["post"]["responses"]) == {"201", "400", "401", "429"}
-    assert set(paths[NEWSLETTER]["post"]["responses"]) == {"202", "400", "401", "429"}
-    assert set(paths[LEADS]["get"]["responses"]) == {"200", "400", "401", "403"}
+    created = {"201", "400", "401", "409", "415", "422", "429"}
+    assert set(paths[ENQUIRIES]["post"]["responses"]) == created
+    assert set(paths[CALLBACKS]["post"]["responses"]) == created
+    assert set(paths[NEWSLETTER]["post"]["responses"]) == {"202", "400", "401", "415", "429"}
+    assert set(paths[LEADS]["get"]["responses"]) == {"200", "400", "401", "403", "404"}
     assert set(paths[LEADS + "{id}/"]["get"]["responses"]) == {"200", "401", "403", "404"}
-    assert set(paths[LEADS + "{id}/"]["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409"}
-    assert {p["name"] for p in paths[LEADS]["get"]["parameters"]} >= {"status", "type", "owner", "overdue"}
-    assert {"tokenAuth": []} in paths[LEADS]["get"]["security"]
+    assert set(paths[LEADS + "{id}/"]["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409", "415"}
+    assert {p["name"] for p in paths[LEADS]["get"]["parameters"]} >= {"status", "type", "owner", "overdue", "search"}
+    assert paths[LEADS]["get"]["security"] == [{"tokenAuth": []}, {"cookieAuth": []}]
     assert schema["components"]["securitySchemes"]["tokenAuth"]["name"] == "Authorization"
     components = schema["components"]["schemas"]
     assert set(components["Lead"]["properties"]) == LEAD_FIELDS
     assert set(components["LeadDetail"]["properties"]) == LEAD_FIELDS | {"timeline"}
-    for name in ["EnquiryCreate", "CallbackCreate", "NewsletterSignup", "PatchedLeadUpdate", "Lead", "LeadActivity"]:
+    shapes = ["LeadChangeRequest", "LeadLostRequest", "LeadNoAnswerRequest"]
+    for name in [
+        "EnquiryCreateRequest",
+        "CallbackCreateRequest",
+        "NewsletterSignupRequest",
+        *shapes,
+        "Lead",
+        "LeadActivity",
+    ]:
         undocumented = [field for field, spec in components[name]["properties"].items() if not spec.get("description")]
         assert undocumented == [], name
