@@ -12,6 +12,7 @@ from ..models import (
     Booking,
     BookingEvent,
     BookingStatus,
+    CourseSession,
     Delegate,
     SessionStatus,
     new_manage_key,
@@ -71,6 +72,14 @@ def booking_create(
         raise ValidationError(errors)
     rows = seats.validate_delegates(delegates)
 
+    if not join_waitlist and not session.is_in_house and not session.not_bookable_reason():
+        # Already too full before taking the lock: refuse now rather than queue behind the
+        # bookings that are filling it (a rush for the last seats). The count under the lock
+        # below is what decides a booking that may fit.
+        capacity = CourseSession.objects.filter(pk=session.pk).values_list("capacity", flat=True).first() or 0
+        free = capacity - seats.seats_taken(session)
+        if len(rows) > free:
+            raise InsufficientSeats(max(free, 0))
     session = seats.lock_session(session.pk)
     reason = session.not_bookable_reason()
     if reason:
