@@ -101,10 +101,17 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     def get_fields(self, request, obj=None):
         fields = ["partner_key", "url", "events", "active", "description"]
-        return fields if obj is None else [*fields, "secret_shown", "deliveries", "created_at"]
+        if obj is None:
+            return fields
+        # Whoever holds the secret can sign events as us: only those who may change the endpoint
+        # see it (view-only staff, such as Sales, do not).
+        secret = ["secret_shown"] if self.has_change_permission(request, obj) else []
+        return [*fields, *secret, "deliveries", "created_at"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [] if obj is None else ["secret_shown", "deliveries", "created_at"]
+        # The owner is fixed once made: deliveries already written for one partner's bookings
+        # must never go to another partner's address.
+        return [] if obj is None else ["partner_key", "secret_shown", "deliveries", "created_at"]
 
     @admin.display(description="owner", ordering="partner_key__organisation")
     def owner(self, obj):

@@ -15,6 +15,7 @@
 
 import logging
 import urllib.error
+import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,7 +26,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, validate_webhook_url
+from .models import (
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    private_addresses_allowed,
+    public_address,
+    validate_webhook_url,
+)
 from .webhooks import signature_header, webhooks_emit
 
 logger = logging.getLogger(__name__)
@@ -91,7 +99,7 @@ def _claim(pk, now):
     with transaction.atomic():
         row = (
             WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint__partner_key")
+            .select_related("endpoint__partner_key", "booking")
             .filter(pk=pk)
             .first()
         )
@@ -128,7 +136,11 @@ def post(url, body, secret, event_id, event_type):
     try:
         validate_webhook_url(url)  # https, or http to loopback: never file: or another scheme
     except ValidationError:
-        return None, "Not an https:// address (http:// only for loopback)."
+        return None, "Not an https:// address to a public host."
+    host = urllib.parse.urlsplit(url).hostname or ""
+    if not private_addresses_allowed() and not public_address(host):
+        # Checked as it is sent, so a name that now points inside the network gets nothing.
+        return None, f"{host} is not a public address: not sent."
     request = urllib.request.Request(  # noqa: S310 (the scheme is checked just above)
         url,
         data=data,
@@ -165,6 +177,12 @@ def delivery_send(pk, *, now=None):
     if not endpoint.receives:
         WebhookDelivery.objects.filter(pk=row.pk).update(
             status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="Endpoint inactive or its key revoked."
+        )
+        return Outcome("failed")
+    if row.booking_id and endpoint.partner_key_id and row.booking.partner_key_id != endpoint.partner_key_id:
+        # Checked again at send time, whatever changed since the row was written.
+        WebhookDelivery.objects.filter(pk=row.pk).update(
+            status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="Not this partner's booking: not sent."
         )
         return Outcome("failed")
     status, error = post(endpoint.url, row.body, endpoint.secret, row.event_id, row.event_type)

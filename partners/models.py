@@ -6,7 +6,9 @@ tokens, so a plain hash is enough (no slow password hash is needed). Keys are re
 deleted: bookings and leads made with one keep pointing at it.
 """
 
+import ipaddress
 import secrets
+import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -83,14 +85,42 @@ TEST_EVENT = "webhook.test"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
+def private_addresses_allowed():
+    """Receivers on this machine or the private network: only for development and tests."""
+    return settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES
+
+
 def validate_webhook_url(value):
-    """https anywhere; plain http only on this machine (a receiver under test)."""
+    """https to a public address; plain http only to this machine, and only where private
+    addresses are allowed (a receiver under test). delivery.py checks what the name resolves to
+    when it sends."""
     parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        if not private_addresses_allowed() and not public_address(host, resolve=False):
+            raise ValidationError("Use an address on the internet, not a private, loopback or local one.")
         return
-    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+    if parts.scheme == "http" and host in LOOPBACK_HOSTS and private_addresses_allowed():
         return
-    raise ValidationError("Use an https:// address (http:// only for 127.0.0.1 or localhost, when testing).")
+    raise ValidationError("Use an https:// address.")
+
+
+def public_address(host, *, resolve=True):
+    """False for a literal private, loopback, link-local or reserved IP address, or for a name
+    any of whose addresses is one (when `resolve`); True otherwise."""
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        if host.lower() in LOOPBACK_HOSTS or host.lower().endswith((".localhost", ".local", ".internal")):
+            return False
+        if not resolve:
+            return True
+        try:
+            infos = socket.getaddrinfo(host, 443, proto=socket.IPPROTO_TCP)
+        except (OSError, UnicodeError):
+            return False
+        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    return bool(addresses) and all(address.is_global for address in addresses)
 
 
 def validate_event_types(value):

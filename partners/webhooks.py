@@ -74,9 +74,9 @@ def signature_verify(secret, header, body, tolerance=SIGNATURE_TOLERANCE_SECONDS
     timestamp, signatures = None, []
     for item in (header or "").split(","):
         name, _, value = item.strip().partition("=")
-        if name == "t" and value.isdigit():
+        if name == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
-        elif name == "v1":
+        elif name == "v1" and value.isascii():
             signatures.append(value)
     if timestamp is None or not signatures:
         return False
@@ -84,7 +84,7 @@ def signature_verify(secret, header, body, tolerance=SIGNATURE_TOLERANCE_SECONDS
     if abs(now - timestamp) > tolerance:
         return False
     expected = _mac(secret, timestamp, body)
-    return any(hmac.compare_digest(expected, signature) for signature in signatures)
+    return any(hmac.compare_digest(expected.encode(), signature.encode()) for signature in signatures)
 
 
 # Emitting ------------------------------------------------------------------------------------
@@ -188,6 +188,9 @@ def _booking_event_type(event):
         )
         confirmed = was_awaiting_po and event.booking.status == BookingStatus.CONFIRMED
         return EventType.BOOKING_CONFIRMED if confirmed else EventType.BOOKING_CHANGED
+    if event.kind == Kind.EMAIL_CONFIRMED and event.booking.status == BookingStatus.WAITLISTED:
+        # The address is confirmed but there is still no place: not "confirmed" to an integrator.
+        return EventType.BOOKING_CHANGED
     return {
         Kind.CREATED: EventType.BOOKING_CREATED,
         Kind.WAITLISTED: EventType.BOOKING_CREATED,
