@@ -6,9 +6,8 @@ transaction commits. So a failed request stores nothing, and a second request wi
 that arrives while the first is still running waits on the key's unique index, then replays the
 first answer (or gets 409 if the first takes longer than the lock timeout).
 
-Keys are global for bookings (key_from). Other endpoints keep each client's keys apart
-(`client_key`): the same key from another partner key, user or client address is another key, so
-one client can neither replay nor block another's answer. `answer_once` is the claim, work and
+Each client's keys are kept apart (`client_key`): the same key from another partner key, user
+or client address is another key, so one client can neither replay nor block another's answer. `answer_once` is the claim, work and
 store above in one call.
 """
 

@@ -300,7 +300,7 @@ class BookingViewSet(viewsets.GenericViewSet):
         },
     )
     def create(self, request):
-        key = idempotency.key_from(request)
+        key = idempotency.client_key(request)
         request_hash = idempotency.fingerprint(request) if key else None
         if key and (replayed := idempotency.replay(key, request_hash)):
             return with_location(request, replayed)

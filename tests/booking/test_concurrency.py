@@ -135,4 +135,4 @@ def test_simultaneous_retries_with_one_idempotency_key_book_once(bookings_url, w
     # One did the work; the others waited on the key and replayed its answer.
     assert sum(replayed for _status, _answer, replayed in results) == 9
     assert Booking.objects.filter(session=session).count() == 1
-    assert IdempotencyKey.objects.filter(key="same-key-0001").count() == 1
+    assert IdempotencyKey.objects.count() == 1

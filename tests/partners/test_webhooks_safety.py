@@ -11,7 +11,7 @@ from partners import delivery
 from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, validate_webhook_url
 from partners.webhooks import signature_header, signature_verify
 from tests.factories import make_booking, make_session
-from tests.partners.test_api import book, client_for, make_key
+from tests.partners.test_api import BOOKINGS, book, client_for, make_key, payload
 from tests.partners.test_webhooks import ENDPOINTS, Receiver, body_of, endpoint, staff
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +129,20 @@ def test_crafted_signature_headers_are_refused_not_a_crash(header):
 
 def test_a_genuine_header_still_verifies():
     assert signature_verify("whsec_x", signature_header("whsec_x", b"{}"), b"{}") is True
+
+
+def test_two_partners_sending_the_same_idempotency_key_each_get_their_own_booking():
+    session = make_session(capacity=20)
+    first, second = make_key("Care Jobs Ltd"), make_key("Other Partner Ltd")
+    body = payload(session, contact_email="booker@example.org", delegates=[{"name": "Ann", "email": "ann@example.org"}])
+    other = payload(session, contact_email="booker2@example.org", delegates=[{"name": "Bo", "email": "bo@example.org"}])
+
+    def post(key, data):
+        return client_for(key).post(BOOKINGS, data, content_type="application/json", HTTP_IDEMPOTENCY_KEY="order-1001")
+
+    one, two = post(first.key, body), post(second.key, other)
+    assert (one.status_code, two.status_code) == (201, 201)  # not a 422 for "another body"
+    assert one.json()["reference"] != two.json()["reference"]
+    # Each partner retrying gets its own answer back.
+    assert post(first.key, body).json()["reference"] == one.json()["reference"]
+    assert post(second.key, other).json()["reference"] == two.json()["reference"]
