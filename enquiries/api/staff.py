@@ -101,8 +101,9 @@ class LeadFilter(filters.FilterSet):
             return queryset.filter(owner_id=user.pk) if user.is_authenticated else queryset.none()
         if value == "none":
             return queryset.filter(owner__isnull=True)
-        if value.isdigit():
-            return queryset.filter(owner_id=int(value))
+        if value.isascii() and value.isdigit():  # not "³", which isdigit() also takes
+            # An id past the databases' integers is no one's (SQLite would raise on it).
+            return queryset.filter(owner_id=int(value)) if int(value) < 2**63 else queryset.none()
         return queryset.filter(owner__username=value)
 
     def filter_overdue(self, queryset, name, value):

@@ -200,3 +200,9 @@ def test_a_typed_phone_number_is_found_through_the_indexes(require_postgres, man
 
     assert "Seq Scan on enquiries_lead" not in plan, plan
     assert [lead.phone for lead in queryset] == ["+447700000123"]
+
+
+@pytest.mark.parametrize("owner", ["³", "٣", "9" * 30, "nobody-by-that-name"])
+def test_an_owner_that_is_no_one_finds_nothing_rather_than_failing(api, leads, owner):
+    # "³" and "٣" are digits to str.isdigit() but not to int(): read as usernames.
+    assert found(api, owner=owner) == []
