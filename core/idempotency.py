@@ -7,8 +7,8 @@ that arrives while the first is still running waits on the key's unique index, t
 first answer (or gets 409 if the first takes longer than the lock timeout).
 
 Each client's keys are kept apart (`client_key`): the same key from another partner key, user
-or client address is another key, so one client can neither replay nor block another's answer. `answer_once` is the claim, work and
-store above in one call.
+or client address is another key, so one client can neither replay nor block another's answer.
+`answer_once` is the claim, work and store above in one call.
 """
 
 import hashlib

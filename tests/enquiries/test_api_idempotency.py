@@ -179,9 +179,9 @@ def test_keys_are_per_partner_key_not_per_address():
 
 
 @pytest.mark.django_db
-def test_a_clients_stored_key_never_clashes_with_a_bookings_key():
-    # Bookings store their keys as sent (visible ASCII, no spaces); a client's key is stored with
-    # a prefix holding a space, so the two can never be the same row.
+def test_a_clients_stored_key_is_its_own_and_never_a_key_as_sent():
+    # A key as sent (key_from: visible ASCII, no spaces) is never a client's stored key, which has
+    # a prefix holding a space: keys stored before keys were per client cannot be replayed to anyone.
     request = RequestFactory().post("/", headers={"Idempotency-Key": "same-key"}, REMOTE_ADDR="198.51.100.7")
     stored = idempotency.client_key(request)
 
