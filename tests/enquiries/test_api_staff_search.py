@@ -169,6 +169,7 @@ def many_leads(db):
         cursor.execute("ANALYZE enquiries_lead")
 
 
+@pytest.mark.services
 def test_a_search_by_name_can_be_answered_from_the_trigram_indexes(require_postgres, many_leads):
     queryset = search_queryset("whitfield")
 
@@ -181,6 +182,7 @@ def test_a_search_by_name_can_be_answered_from_the_trigram_indexes(require_postg
     assert len(queryset) == 6
 
 
+@pytest.mark.services
 def test_a_search_page_is_not_read_by_walking_every_lead_newest_first(require_postgres, many_leads):
     # Ordered by created_at itself, the first page could be read by walking that index newest first
     # and testing every lead until 20 match (all of them, when the matches are few or old): the
@@ -193,6 +195,7 @@ def test_a_search_page_is_not_read_by_walking_every_lead_newest_first(require_po
     assert "enquiries_lead_created_at" not in plan, plan
 
 
+@pytest.mark.services
 def test_a_typed_phone_number_is_found_through_the_indexes(require_postgres, many_leads):
     queryset = search_queryset("07700 000123")
 
