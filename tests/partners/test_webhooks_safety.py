@@ -3,7 +3,6 @@ addresses, a waiting booking is never announced as confirmed, and crafted signat
 refused rather than crashing the reference check."""
 
 import pytest
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 
 from booking import services as booking_services
@@ -12,28 +11,9 @@ from partners.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, va
 from partners.webhooks import signature_header, signature_verify
 from tests.factories import make_booking, make_session
 from tests.partners.test_api import BOOKINGS, book, client_for, make_key, payload
-from tests.partners.test_webhooks import ENDPOINTS, Receiver, body_of, endpoint, staff
+from tests.partners.test_webhooks import ENDPOINTS, body_of, endpoint, staff
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(autouse=True)
-def _in_process(eager_celery):
-    """Deliveries run in this process when the change commits, with or without a broker."""
-
-
-@pytest.fixture(autouse=True)
-def _fresh_counts():
-    cache.clear()  # the per-key booking counts outlive a test
-    yield
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("webhooks_in_process", "fresh_counts")]
 
 
 def test_only_staff_who_may_change_an_endpoint_see_its_secret(client, django_user_model, receiver):

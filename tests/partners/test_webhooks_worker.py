@@ -17,16 +17,8 @@ from partners.tasks import deliver_webhook
 from partners.webhooks import signature_verify, webhooks_emit
 from tests.factories import CourseFactory, make_session
 from tests.partners.test_api import book, client_for, make_key
-from tests.partners.test_webhooks import Receiver
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def receiver():
-    server = Receiver()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
