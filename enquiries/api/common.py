@@ -188,11 +188,10 @@ class OneOfRequest(PolymorphicProxySerializer):
 
 
 class OneOfRequestSchema(OpenApiSerializerExtension):
-    """The shapes as anyOf: they exclude one another (a required field or value of one is refused
-    by the others, none of which take unknown fields), so exactly one ever matches; anyOf says no
-    more than that and is what validators and test generators read most reliably. Each shape
-    keeps its required fields, even for a PATCH (drf-spectacular would make them optional), and
-    the fields every shape requires are required of the body itself."""
+    """The shapes as oneOf, as the booking's are: they exclude one another (a required field or
+    value of one is refused by the others, none of which take unknown fields). Each keeps its
+    required fields, even for a PATCH (drf-spectacular would make them optional), and the fields
+    every shape requires are required of the body itself, so the body is required when any is."""
 
     target_class = OneOfRequest
 
@@ -207,7 +206,7 @@ class OneOfRequestSchema(OpenApiSerializerExtension):
             shapes.append(component.ref)
             fields = set(component.schema.get("required", []))
             required = fields if required is None else required & fields
-        schema = {"anyOf": shapes}
+        schema = {"oneOf": shapes}
         if required:
             schema["required"] = sorted(required)
         return schema

@@ -47,9 +47,9 @@ def request_schema(schema, path, method):
 
 
 def shapes(schema, path, method):
-    """The request body's component(s): the shapes of an anyOf, else the one object."""
+    """The request body's component(s): the shapes of a oneOf, else the one object."""
     body = component(schema, request_schema(schema, path, method)["$ref"])
-    return [component(schema, shape["$ref"]) for shape in body["anyOf"]] if "anyOf" in body else [body]
+    return [component(schema, shape["$ref"]) for shape in body["oneOf"]] if "oneOf" in body else [body]
 
 
 def test_every_answer_of_each_operation_is_documented(schema):
