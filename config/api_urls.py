@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 from booking.api import BookingManageViewSet, BookingViewSet, SessionViewSet
 from courses.api import CourseViewSet, SectorViewSet
 from enquiries.api import CallbackViewSet, EnquiryViewSet, LeadViewSet, NewsletterViewSet
+from partners.api import WebhookEndpointViewSet
 from trainers.api import SessionTrainerViewSet
 
 router = DefaultRouter()
@@ -18,6 +19,7 @@ router.register("enquiries", EnquiryViewSet, basename="enquiry")
 router.register("callbacks", CallbackViewSet, basename="callback")
 router.register("newsletter", NewsletterViewSet, basename="newsletter")
 router.register("leads", LeadViewSet, basename="lead")
+router.register("webhooks", WebhookEndpointViewSet, basename="webhook-endpoint")
 
 app_name = "api"
 urlpatterns = router.urls

@@ -228,6 +228,11 @@ CATALOGUE_CACHE_SECONDS = env.int("CATALOGUE_CACHE_SECONDS", default=5)
 WEBHOOK_RETRY_DELAYS = env.list("WEBHOOK_RETRY_DELAYS", cast=int, default=[60, 300, 1800, 7200, 21600, 43200])
 WEBHOOK_SWEEP_GRACE_SECONDS = env.int("WEBHOOK_SWEEP_GRACE_SECONDS", default=120)
 WEBHOOK_DELIVERY_KEEP_DAYS = env.int("WEBHOOK_DELIVERY_KEEP_DAYS", default=30)
+# Active webhook endpoints a partner key may register through the API.
+WEBHOOK_ENDPOINTS_PER_PARTNER = env.int("WEBHOOK_ENDPOINTS_PER_PARTNER", default=5)
+# Off: deliveries are written but never sent (an environment that must not call out, such as the
+# API fuzzing run in CI, where endpoints are registered with made-up addresses).
+WEBHOOK_DELIVERIES_ENABLED = env.bool("WEBHOOK_DELIVERIES_ENABLED", default=True)
 # Webhook URLs must be https to a public address; this allows http to loopback and private
 # addresses, for development and tests only.
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=DEBUG)

@@ -174,6 +174,8 @@ def delivery_send(pk, *, now=None):
     if row is None:
         return Outcome("skipped")
     endpoint = row.endpoint
+    if not settings.WEBHOOK_DELIVERIES_ENABLED:
+        return Outcome("skipped")  # claimed, so it waits for its next attempt; nothing leaves
     if not endpoint.receives:
         WebhookDelivery.objects.filter(pk=row.pk).update(
             status=DeliveryStatus.FAILED, next_attempt_at=None, last_error="Endpoint inactive or its key revoked."
