@@ -178,6 +178,9 @@ def booking_cancel(*, booking, reason="", actor="booker", by_staff=False):
         session = booking.session
         session.status, session.cancelled_reason = SessionStatus.CANCELLED, reason[:300]
         session.save(update_fields=["status", "cancelled_reason", "updated_at"])
+        from partners.webhooks import webhooks_session_event  # partners reads bookings
+
+        webhooks_session_event("session.cancelled", session, change="cancelled")
     elif previous in SEAT_HOLDING:
         waitlist_promote(session=booking.session, actor="system")
     return booking

@@ -407,3 +407,18 @@ def test_office_registers_an_endpoint_copies_its_secret_tests_and_rolls_it(
     assert body_of(test)["type"] == "webhook.test"
     assert signature_verify(hook.secret, test["headers"]["Webhook-Signature"], test["body"])
     assert not signature_verify(old_secret, test["headers"]["Webhook-Signature"], test["body"])
+
+
+def test_an_in_house_course_cancelled_with_its_booking_sends_one_session_cancelled(
+    receiver, django_capture_on_commit_callbacks
+):
+    from booking.models import SessionStatus
+    from tests.booking.in_house_factories import make_in_house
+
+    booking = make_in_house()
+    endpoint(receiver, "/office", events=["session.cancelled", "booking.cancelled"])
+    with django_capture_on_commit_callbacks(execute=True):
+        booking_services.booking_cancel(booking=booking, by_staff=True, reason="Budget withdrawn")
+    booking.session.refresh_from_db()
+    assert booking.session.status == SessionStatus.CANCELLED
+    assert sorted(body_of(r)["type"] for r in receiver.requests) == ["booking.cancelled", "session.cancelled"]
