@@ -27,7 +27,6 @@ machines are small and shared: compare runs made one after another (load average
 import argparse
 import itertools
 import os
-import signal
 import sys
 import time
 from collections import Counter
@@ -446,26 +445,11 @@ class Bench:
 
 
 def main():
-    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, also in a pipe
+    from bench_run import run_bench  # beside this script, which runs with its folder on sys.path
+
     args = parse_args()
     bench = Bench(args)
-
-    def stop(signum, frame):
-        raise SystemExit(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        bench.run()
-    except KeyboardInterrupt:
-        bench.failed = True
-        print("\ninterrupted: cleaning up", file=sys.stderr)
-        return 130
-    except BaseException:
-        bench.failed = True
-        raise
-    finally:
-        bench.svc.cleanup(bench.failed)
-    return 1 if bench.failed else 0
+    return run_bench(bench, lambda: bench.svc.cleanup(bench.failed))
 
 
 if __name__ == "__main__":

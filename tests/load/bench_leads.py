@@ -852,26 +852,11 @@ class Bench:
 
 
 def main():
-    sys.stdout.reconfigure(line_buffering=True)  # progress shows as it happens, also in a pipe
+    from bench_run import run_bench  # beside this script, which runs with its folder on sys.path
+
     args = parse_args()
     bench = Bench(args)
-
-    def stop(signum, frame):
-        raise SystemExit(f"stopped by signal {signum}")
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        bench.run()
-    except KeyboardInterrupt:
-        bench.failed = True
-        print("\ninterrupted: cleaning up", file=sys.stderr)
-        return 130
-    except BaseException:
-        bench.failed = True
-        raise
-    finally:
-        bench.cleanup()
-    return 1 if bench.failed else 0
+    return run_bench(bench, bench.cleanup)
 
 
 if __name__ == "__main__":
