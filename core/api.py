@@ -314,9 +314,8 @@ class StrictSerializerSchema(OpenApiSerializerExtension):
 # For required text: DRF trims whitespace (str.strip) and refuses what is left blank; the pattern
 # (a character that is not whitespace) tells the schema so. Written out rather than \S, which
 # differs between Python (\x1c-\x1f and \x85 are whitespace) and the schema's ECMA dialect (\ufeff is).
-VISIBLE_TEXT = RegexValidator(
-    r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]", "This field may not be blank."
-)
+VISIBLE_PATTERN = r"[^\t-\r\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+VISIBLE_TEXT = RegexValidator(VISIBLE_PATTERN, "This field may not be blank.")
 
 
 @extend_schema_field({"type": "boolean", "enum": [True]})

@@ -5,7 +5,6 @@ Idempotency-Key header."""
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, PolymorphicProxySerializer, extend_schema_field
 from phonenumber_field.serializerfields import PhoneNumberField
@@ -15,7 +14,7 @@ from rest_framework.exceptions import ValidationError
 from booking.api.serializers import IdempotencyKeyReusedSerializer
 from booking.models import validate_uk_phone
 from core import idempotency
-from core.api import SLUG_PATTERN, StrictSerializer
+from core.api import SLUG_PATTERN, VISIBLE_PATTERN, VISIBLE_TEXT, StrictSerializer  # noqa: F401 (re-exported)
 from courses.models import Course, Sector
 
 from .. import services
@@ -110,13 +109,6 @@ def courses_named(slugs):
     if missing := [slug for slug in slugs if slug not in found]:
         raise ValidationError([f"There is no course '{slug}'. See /api/v1/courses/." for slug in missing])
     return [found[slug] for slug in slugs]
-
-
-# Text that is not only whitespace. Python's strip() (which DRF trims with) also removes the
-# separators U+001C to U+001F, which some regex engines do not count as \s: named, so that every
-# engine reading the schema agrees with the server. Written \u001c, as drf-spectacular writes it.
-VISIBLE_PATTERN = r"[^\s\u001c-\u001f]"
-VISIBLE_TEXT = RegexValidator(VISIBLE_PATTERN, "This field may not be blank.")
 
 
 class LeadsSerializer(StrictSerializer):
