@@ -1,6 +1,6 @@
 """The API against its own OpenAPI schema, on a live server: schemathesis, as CI runs it (.ci/run).
 
-    .venv/bin/python tests/api/schemathesis_ci.py [--max-examples N] [--keep-going]
+    .venv/bin/python tests/api/schemathesis_ci.py [--max-examples N]
 
 1. Makes a database of its own on DATABASE_URL's PostgreSQL server (dropped at the end, whatever
    happens), migrates it and loads the demo data (manage.py load_demo).
@@ -9,7 +9,8 @@
 3. Starts gunicorn (config/gunicorn.conf.py) on a free loopback port, with DEBUG off, no Redis
    (Celery tasks run in-process, the cache in memory, emails to the log) and every rate limit
    raised far out of reach, so a limit is never what a check trips over.
-4. Runs `schemathesis run <url>/api/schema/ --checks all` three times: anonymously, with the
+4. Runs `schemathesis run <url>/api/schema/ --checks all` three times, side by side in three
+   processes (each pass's output is printed when it ends): anonymously, with the
    partner key (`Authorization: Bearer`) and with the staff token (`Authorization: Token`; the
    public catalogue, the same for everyone, only anonymously); phases examples, coverage,
    fuzzing and stateful, at most --max-examples cases per operation in each.
@@ -22,6 +23,7 @@ tests/api/schemathesis_hooks.py; everything else is generated from the schema al
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -48,6 +50,10 @@ LIMITS = {
     "PARTNER_LEADS_PER_HOUR": UNLIMITED,
     "BOOKING_UNCONFIRMED_SEATS_MAX": UNLIMITED,
 }
+
+
+ACCESS_LOG_FORMAT = '%(h)s [%(t)s] "%(r)s" %(s)s %(b)s %(M)sms'
+ACCESS_LOG_LINE = re.compile(r'"(?P<request>[^"]*)" (?P<status>\d{3}) \S+ (?P<ms>\d+)ms$')
 
 
 def log(message):
@@ -148,6 +154,9 @@ def start_server(env, port, log_file):
             f"127.0.0.1:{port}",
             "--limit-request-line",
             "0",
+            # Each request's time in the log, so a slow one can be found (slowest_requests()).
+            "--access-logformat",
+            ACCESS_LOG_FORMAT,
             "config.wsgi:application",
         ],  # fmt: skip
         cwd=ROOT,
@@ -180,8 +189,8 @@ def stop_server(process):
             process.wait()
 
 
-def schemathesis(url, name, header, *, data, max_examples, workdir):
-    log(f"schemathesis: {name}")
+def schemathesis_start(url, header, *, data, max_examples, workdir, output):
+    """Start one pass in the background, writing to `output`; returns the process."""
     command = [
         BIN / "schemathesis",
         "run",
@@ -192,10 +201,19 @@ def schemathesis(url, name, header, *, data, max_examples, workdir):
         "examples,coverage,fuzzing,stateful",
         "--max-examples",
         str(max_examples),
+        # One thread per pass (the passes run side by side as processes instead): CPython 3.11
+        # before 3.11.8 can raise a spurious "AST constructor recursion depth mismatch" when two
+        # threads parse source at once (gh-106905), as Hypothesis does to describe lambdas.
         "--workers",
-        "2",
+        "1",
+        # With no broker, a booking's emails are sent inside its request (100 delegates' joining
+        # instructions, and the invoice PDF when a PO confirms it): up to 12 s seen on a busy
+        # 2-core machine. A deployment sends them from the mail workers. schemathesis's own
+        # default limit is 10 s; these only catch a request that hangs.
         "--request-timeout",
-        "20",
+        "30",
+        "--max-response-time",
+        "30",
         "--generation-database",
         "none",
         # The API refuses NUL characters anywhere (the schema's description says so; PostgreSQL
@@ -219,13 +237,23 @@ def schemathesis(url, name, header, *, data, max_examples, workdir):
     hook_data = {name: value for name, value in data.items() if name.startswith("SCHEMATHESIS_")}
     env = {**os.environ, **hook_data, "SCHEMATHESIS_HOOKS": str(HOOKS)}
     # Run from a scratch directory: schemathesis keeps a cache of failures in the working directory.
-    return subprocess.run(command, cwd=workdir, env=env).returncode
+    return subprocess.Popen(command, cwd=workdir, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
+def slowest_requests(lines, count=10):
+    """The access log's slowest requests, slowest first, as "<ms> ms <status> <request line>"."""
+    timed = []
+    for line in lines:
+        match = ACCESS_LOG_LINE.search(line)
+        if match:
+            timed.append((int(match["ms"]), match["status"], match["request"][:300]))
+    timed.sort(reverse=True)
+    return [f"{ms:>7} ms {status} {request}" for ms, status, request in timed[:count]]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max-examples", type=int, default=25, help="cases per operation and phase (default 25)")
-    parser.add_argument("--keep-going", action="store_true", help="run every pass even after one fails")
     args = parser.parse_args()
 
     base_url = os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
@@ -233,7 +261,7 @@ def main():
     env = server_env(database_url)
     log(f"database {name}")
     admin(base_url, f'CREATE DATABASE "{name}"')
-    server, failed = None, []
+    server, failed, passes = None, [], {}
     started = time.monotonic()
     try:
         with tempfile.TemporaryDirectory(prefix="schemathesis-") as workdir:
@@ -243,23 +271,40 @@ def main():
             with open(log_path, "w") as log_file:
                 server = start_server(env, port, log_file)
                 url = f"http://127.0.0.1:{port}"
+                # The three passes run at once, each in its own process: together they take about
+                # as long as the longest alone.
                 for run_name, header in [
                     ("anonymous", None),
                     ("partner key", f"Authorization: Bearer {data['key']}"),
                     ("staff token", f"Authorization: Token {data['token']}"),
                 ]:
-                    code = schemathesis(
-                        url, run_name, header, data=data, max_examples=args.max_examples, workdir=workdir
+                    pass_dir = Path(workdir) / run_name.replace(" ", "-")
+                    pass_dir.mkdir()
+                    output = open(pass_dir / "output.log", "w")  # noqa: SIM115 (closed below)
+                    log(f"schemathesis: {run_name} (started)")
+                    process = schemathesis_start(
+                        url, header, data=data, max_examples=args.max_examples, workdir=pass_dir, output=output
                     )
+                    passes[run_name] = (process, output)
+                for run_name, (process, output) in passes.items():
+                    code = process.wait()
+                    output.close()
+                    log(f"schemathesis: {run_name}")
+                    print(Path(output.name).read_text(), flush=True)
                     if code:
                         failed.append(run_name)
-                        if not args.keep_going:
-                            break
                 stop_server(server)
+            server_log = log_path.read_text().splitlines()
             if failed:
                 log("the server's log, last 60 lines")
-                print("\n".join(log_path.read_text().splitlines()[-60:]))
+                print("\n".join(server_log[-60:]))
+            log("the slowest requests")
+            print("\n".join(slowest_requests(server_log)))
     finally:
+        for process, _ in passes.values():
+            if process.poll() is None:  # an error or Ctrl+C while the passes ran
+                process.kill()
+                process.wait()
         if server is not None:
             stop_server(server)
         admin(base_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

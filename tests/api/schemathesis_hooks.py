@@ -43,10 +43,14 @@ UK_PHONE_NUMBERS = [
     "0808 157 0000",
 ]
 schemathesis.openapi.format("uk-phone", st.sampled_from(UK_PHONE_NUMBERS))
+
+
 # A webhook receiver: https to a public name (never called: the fuzzed server sends no webhooks).
-schemathesis.openapi.format(
-    "https-url", st.integers(min_value=0, max_value=10**6).map(lambda n: f"https://hooks{n}.example.com/events")
-)
+def _receiver_url(n):
+    return f"https://hooks{n}.example.com/events"
+
+
+schemathesis.openapi.format("https-url", st.integers(min_value=0, max_value=10**6).map(_receiver_url))
 
 SESSION_IDS = [int(pk) for pk in os.environ.get("SCHEMATHESIS_SESSION_IDS", "").split(",") if pk]
 _unique = itertools.count()
