@@ -280,17 +280,18 @@ def main():
                 ]:
                     pass_dir = Path(workdir) / run_name.replace(" ", "-")
                     pass_dir.mkdir()
-                    output = open(pass_dir / "output.log", "w")  # noqa: SIM115 (closed below)
+                    output = pass_dir / "output.log"
                     log(f"schemathesis: {run_name} (started)")
-                    process = schemathesis_start(
-                        url, header, data=data, max_examples=args.max_examples, workdir=pass_dir, output=output
-                    )
+                    # The pass writes to its own copy of the file handle: ours can close at once.
+                    with open(output, "w") as output_file:
+                        process = schemathesis_start(
+                            url, header, data=data, max_examples=args.max_examples, workdir=pass_dir, output=output_file
+                        )
                     passes[run_name] = (process, output)
                 for run_name, (process, output) in passes.items():
                     code = process.wait()
-                    output.close()
                     log(f"schemathesis: {run_name}")
-                    print(Path(output.name).read_text(), flush=True)
+                    print(output.read_text(), flush=True)
                     if code:
                         failed.append(run_name)
                 stop_server(server)
