@@ -1,7 +1,7 @@
-"""The office's way to attendance: sessions that have started, how many marks are in, and per
-session the same day forms as the trainer's phone page (forms_attendance.py and the template
-partial), saved through attendance_mark() in the staff user's name. The trainer's link is shown
-with a copy button and can be emailed to them again.
+"""The office's way to attendance: sessions whose first day has come (the trainer's page's
+rule), how many marks are in, and per session the same day forms as the trainer's phone page
+(forms_attendance.py and the template partial), saved through attendance_mark() in the staff
+user's name. The trainer's link is shown with a copy button and can be emailed to them again.
 
 Who may do what follows the session's own permissions: those who may change sessions (the
 office) mark; those who may only view them (Sales) see where attendance stands."""
@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html
 
 from booking.models import DELEGATES_INFORMED, Delegate, SessionDay, SessionStatus
@@ -27,7 +26,7 @@ from ..emails import attendance_link_key, queue_attendance_link
 from ..forms_attendance import attendance_form_save, attendance_page
 from ..models import Attendance
 from ..proxies import SessionAttendance
-from ..services import attendance_link_renew
+from ..services import attendance_link_renew, attendance_open_sessions
 
 
 def _count(queryset, by):
@@ -70,14 +69,13 @@ class SessionAttendanceAdmin(admin.ModelAdmin):
     template = "admin/records/sessionattendance/attendance.html"
 
     def get_queryset(self, request):
-        """Sessions that have started and were not cancelled, with their marks and the marks
-        expected (people on the session times days) counted."""
+        """Sessions whose attendance can be taken (from their first day's date) and were not
+        cancelled, with their marks and the marks expected (people on the session times days)
+        counted."""
         people = Delegate.objects.filter(booking__status__in=DELEGATES_INFORMED)
         marks = Attendance.objects.filter(delegate__booking__status__in=DELEGATES_INFORMED)
         return (
-            super()
-            .get_queryset(request)
-            .filter(starts_at__lte=timezone.now())
+            attendance_open_sessions(super().get_queryset(request))
             .exclude(status=SessionStatus.CANCELLED)
             .select_related("course", "venue", "trainer")
             .prefetch_related("days")

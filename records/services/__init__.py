@@ -5,6 +5,7 @@ from .attendance import (
     attendance_mark,
     attendance_marks,
     attendance_missing,
+    attendance_open_sessions,
     day_can_be_marked,
     session_delegates,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "attendance_mark",
     "attendance_marks",
     "attendance_missing",
+    "attendance_open_sessions",
     "certificate_issue",
     "certificate_status",
     "day_can_be_marked",

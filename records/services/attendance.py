@@ -6,6 +6,8 @@ certificates for those who attended every day, the booker told who attended, the
 attendees asked for feedback. Corrections after that issue any certificate now earned.
 """
 
+from datetime import datetime, time, timedelta
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -46,6 +48,14 @@ def attendance_link_renew(*, session):
 def day_can_be_marked(day, now=None):
     """From the start of the day's date (UK time): not before anyone could have come."""
     return timezone.localdate(now) >= timezone.localtime(day.starts_at).date()
+
+
+def attendance_open_sessions(sessions, now=None):
+    """The sessions whose first day can be marked (day_can_be_marked's rule): those starting
+    before midnight tonight, UK time, so a 09:30 start is open from the early morning on."""
+    tomorrow = timezone.localdate(now) + timedelta(days=1)
+    midnight = timezone.make_aware(datetime.combine(tomorrow, time.min))
+    return sessions.filter(starts_at__lt=midnight)
 
 
 def attendance_missing(session):

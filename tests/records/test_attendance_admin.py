@@ -1,18 +1,23 @@
-"""The office's attendance pages in the admin: the list of sessions that have started with their
-marks counted, the same day forms as the trainer's page saved in the staff user's name, the
+"""The office's attendance pages in the admin: the list of sessions whose first day has come with
+their marks counted, the same day forms as the trainer's page saved in the staff user's name, the
 trainer's link to copy or email, and Sales seeing without marking."""
 
 import re
+from datetime import datetime, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.db.models import F
 from django.urls import reverse
+from django.utils import timezone
 
-from booking.models import CourseSession
+from booking.models import CourseSession, SessionDay
 from outbox.models import OutboundEmail
 from records import links
 from records.models import Attendance
+from records.services import attendance_open_sessions
+from tests.factories import CourseFactory, make_session
 
 from .test_attendance_pages import day_form, people, running_session, text
 
@@ -69,6 +74,45 @@ def test_the_list_shows_started_sessions_with_their_marks_and_filters_by_complet
     completed = text(office.get(LIST, {"attendance": "completed"}))
     assert "Personal Safety" in completed and "De-escalation Skills" not in completed
     assert upcoming.pk and office.get(page(upcoming)).status_code == 302  # not one of these pages
+
+
+def starting_at(when, title):
+    """A one-day session moved to start at `when` (and end seven hours later)."""
+    session = make_session(course=CourseFactory(title=title), starts_in_days=10)
+    shift = timezone.localtime(session.starts_at) - when
+    SessionDay.objects.filter(session=session).update(starts_at=F("starts_at") - shift, ends_at=F("ends_at") - shift)
+    CourseSession.objects.filter(pk=session.pk).update(
+        starts_at=F("starts_at") - shift, ends_at=F("ends_at") - shift, booking_closes_at=F("booking_closes_at") - shift
+    )
+    return session
+
+
+def local(day, hour, minute=0):
+    return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def test_attendance_opens_at_the_start_of_the_first_days_date_not_its_start_time():
+    today = timezone.localdate()
+    early_today = local(today, 1)
+    later = starting_at(local(today, 9, 30), "Starts at half past nine")
+    yesterday = starting_at(local(today - timedelta(days=1), 9, 30), "Started yesterday")
+    tomorrow = starting_at(local(today + timedelta(days=1), 0), "Starts at midnight tonight")
+
+    open_at_one = set(attendance_open_sessions(CourseSession.objects.all(), now=early_today))
+    assert open_at_one == {later, yesterday}
+    assert tomorrow not in attendance_open_sessions(CourseSession.objects.all(), now=local(today, 23, 59))
+
+
+def test_a_session_starting_later_today_is_on_the_list_and_its_page_opens(office):
+    """Found by CI running after midnight: a 09:30 start was missing from the list (and its page
+    redirected) until 09:30, while the trainer's page let that day be marked from midnight."""
+    today = timezone.localdate()
+    tonight = starting_at(local(today, 23, 59), "Evening Breakaway")
+    starting_at(local(today + timedelta(days=1), 0), "Tomorrow's Course")
+
+    words = text(office.get(LIST))
+    assert "Evening Breakaway" in words and "Tomorrow's Course" not in words
+    assert office.get(page(tonight)).status_code == 200
 
 
 def test_the_office_marks_a_day_in_its_own_name_with_the_trainers_form(office):
