@@ -29,7 +29,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
-	$(RUN_ENV) $(BIN)/python manage.py collectstatic --noinput -v0
+	$(RUN_ENV) $(BIN)/python manage.py collectstatic_if_changed -v0
 	$(RUN_ENV) $(BIN)/python manage.py load_demo
 	@echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"
 	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

@@ -28,23 +28,6 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def static_up_to_date():
-    """True when STATIC_ROOT's manifest is newer than every static file the finders find:
-    collectstatic, which compresses each file again every time, would write the same files."""
-    from django.conf import settings
-    from django.contrib.staticfiles.finders import get_finders
-
-    manifest = Path(settings.STATIC_ROOT) / "staticfiles.json"
-    if not manifest.exists():
-        return False
-    written = manifest.stat().st_mtime
-    for finder in get_finders():
-        for path, storage in finder.list(["CVS", ".*", "*~"]):
-            if Path(storage.path(path)).stat().st_mtime > written:
-                return False
-    return True
-
-
 def git_version():
     """The commit measured, and whether the work tree had changes."""
     try:
@@ -174,11 +157,8 @@ class Services:
         started = time.perf_counter()
         call_command("migrate", verbosity=0, interactive=False)
         migrated = time.perf_counter()
-        if static_up_to_date():
-            static = "static files collected before, none changed since"
-        else:
-            call_command("collectstatic", verbosity=0, interactive=False)
-            static = f"collectstatic {time.perf_counter() - migrated:.0f}s"
+        call_command("collectstatic_if_changed", verbosity=0)
+        static = f"static files {time.perf_counter() - migrated:.0f}s"
         print(f"database  {self.db_name} migrated in {migrated - started:.0f}s; {static}")
 
     def gunicorn_settings(self, env):

@@ -417,7 +417,7 @@ class Bench:
         call_command("migrate", verbosity=0, interactive=False)
         print(f"database  {self.db_name} migrated in {time.perf_counter() - started:.1f}s")
         # As a deploy does: with DEBUG off the pages need the static files' manifest.
-        call_command("collectstatic", verbosity=0, interactive=False)
+        call_command("collectstatic_if_changed", verbosity=0)
 
     def populate(self):
         from django.contrib.auth.models import Group, User
