@@ -236,3 +236,21 @@ def _bookings_not_rate_limited(settings):
     the limit itself set it and use their own client address."""
     settings.BOOKINGS_RATE_LIMIT_PER_HOUR = 100_000
     settings.BOOKING_CHANGES_PER_HOUR = 100_000
+
+
+@pytest.fixture(scope="module")
+def demo_for_module(django_db_setup, django_db_blocker):
+    """The demo (load_demo --no-user) loaded once for every test of a module, and rolled back
+    after the last. Loading takes seconds; each test still runs in its own savepoint inside this
+    transaction. Only for modules whose every test may see the demo."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        call_command("load_demo", "--no-user", verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)

@@ -1,6 +1,6 @@
 """The demo venues, sessions and bookings: three months ahead, realistic, and loaded once."""
 
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -8,10 +8,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from booking.demo import load_sessions
-from booking.models import Booking, BookingEvent, BookingStatus, CourseSession, Delegate, SessionDay, Venue
+from booking.models import Booking, BookingEvent, BookingStatus, CourseSession, Delegate, Venue
 from booking.selectors import session_list
-from courses.demo import load_catalogue
 from courses.models import Course
 
 pytestmark = pytest.mark.django_db
@@ -37,8 +35,9 @@ def keys():
 
 
 @pytest.fixture
-def demo():
-    call_command("load_demo", "--no-user")
+def demo(demo_for_module):
+    """Loaded once for the module: every test here reads it (tests that load in their own way
+    are in test_demo_loading.py)."""
 
 
 def test_demo_has_four_venues_one_of_them_online(demo):
@@ -81,15 +80,6 @@ def test_demo_sessions_cover_the_next_three_months_on_weekdays(demo):
         assert session.price == session.course.price
 
 
-def test_demo_sessions_never_fall_between_christmas_eve_and_new_years_eve():
-    call_command("load_demo", "--no-user", "--no-sessions", verbosity=0)
-    load_sessions(today=date(2026, 12, 1))  # the window covers the whole of Christmas week
-    days = [timezone.localtime(day.starts_at).date() for day in SessionDay.objects.all()]
-    assert days and max(days) > date(2027, 1, 1)
-    assert not [day for day in days if day.month == 12 and day.day >= 24]
-    assert date(2027, 1, 1) not in days  # New Year's Day, a bank holiday
-
-
 def test_demo_has_one_full_session_with_a_waiting_list_and_some_nearly_full(demo):
     sessions = session_list()
     full = sessions.filter(seats_remaining=0)
@@ -118,26 +108,3 @@ def test_second_load_adds_nothing(demo, capsys):
     call_command("load_demo", "--no-user")
     assert counts() == before
     assert "Demo sessions: 0 venues, 0 sessions, 0 bookings added." in capsys.readouterr().out
-
-
-def test_a_later_load_tops_up_the_new_weeks_without_duplicates():
-    load_catalogue()
-    today = timezone.localdate()
-    first = load_sessions(today=today)
-    existing = set(keys())
-    later = load_sessions(today=today + timedelta(days=28))
-    assert 0 < later["sessions"] < first["sessions"]
-    assert later["venues"] == 0
-    all_keys = keys()
-    assert len(all_keys) == len(set(all_keys))  # no course runs twice at a venue on a day
-    added = set(all_keys) - existing
-    assert len(added) == later["sessions"]
-    assert all(day > today + timedelta(days=91) for _course, _venue, day in added)
-    # Loading the same day again still adds nothing.
-    assert load_sessions(today=today + timedelta(days=28)) == {"venues": 0, "sessions": 0, "bookings": 0}
-
-
-def test_catalogue_only_load_makes_no_sessions():
-    call_command("load_demo", "--no-user", "--no-sessions")
-    assert Course.objects.exists()
-    assert counts() == (0, 0, 0, 0, 0)

@@ -5,7 +5,6 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from booking.demo import load_sessions
@@ -19,8 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo():
-    call_command("load_demo", "--no-user")
+def demo(demo_for_module):
+    """Loaded once for the module: every test here reads it."""
 
 
 def test_demo_trainers_are_invented_and_cover_every_course(demo):
