@@ -13,7 +13,11 @@
   broker never holds the web request; the rows are committed and the sweep sends them.
 """
 
+import contextlib
+import http.client
 import logging
+import socket
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -126,8 +130,84 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None  # the 3xx is the answer: a receiver is registered at its final address
 
 
+class _Deadline:
+    """Cuts the connections of an attempt still running when its time is up. The socket timeout
+    bounds each read, not the whole: a receiver that answers a byte every few seconds would hold
+    a worker for as long as it liked. Shutting down a duplicate of the socket wakes the blocked
+    read, before or after TLS wraps the original."""
+
+    _current = threading.local()  # the attempt this thread is making
+
+    def __init__(self, seconds):
+        self.seconds, self.passed, self._over = seconds, False, False
+        self._sockets, self._lock = [], threading.Lock()
+        self._timer = threading.Timer(seconds, self._cut)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        _Deadline._current.attempt = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+        _Deadline._current.attempt = None
+        with self._lock:
+            self._over = True  # a timer firing now finds nothing to cut
+            for sock in self._sockets:
+                sock.close()
+
+    def watch(self, sock):
+        with self._lock:
+            self._sockets.append(sock.dup())
+            if self.passed:
+                self._shutdown(self._sockets[-1])
+
+    def _cut(self):
+        with self._lock:
+            if self._over:
+                return
+            self.passed = True
+            for sock in self._sockets:
+                self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock):
+        with contextlib.suppress(OSError):  # already closed
+            sock.shutdown(socket.SHUT_RDWR)
+
+    @classmethod
+    def create_connection(cls, *args, **kwargs):
+        sock = socket.create_connection(*args, **kwargs)
+        if attempt := getattr(cls._current, "attempt", None):
+            attempt.watch(sock)
+        return sock
+
+
+class _HTTPConnection(http.client.HTTPConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _Deadline.create_connection
+
+
+class _HTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._create_connection = _Deadline.create_connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def do_open(self, http_class, req, **kwargs):
+        return super().do_open(_HTTPConnection, req, **kwargs)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def do_open(self, http_class, req, **kwargs):
+        return super().do_open(_HTTPSConnection, req, **kwargs)
+
+
 # No proxies from the environment: the request goes straight to the registered address.
-_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects)
+_opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirects, _HTTPHandler, _HTTPSHandler)
 
 
 def post(url, body, secret, event_id, event_type):
@@ -153,12 +233,24 @@ def post(url, body, secret, event_id, event_type):
             "Webhook-Signature": signature_header(secret, data),
         },
     )
+    with _Deadline(settings.WEBHOOK_DEADLINE_SECONDS) as deadline:
+        answer = _exchange(request)
+    if deadline.passed:
+        # Whatever was read: a connection shut mid-answer can look like a whole (short) one.
+        return None, f"No whole answer within {deadline.seconds:g} s: cut off."
+    return answer
+
+
+def _exchange(request):
     try:
         with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             response.read(1024)
             return response.status, ""
     except urllib.error.HTTPError as exc:
-        text = exc.read(200).decode("utf-8", "replace") if exc.fp else ""
+        try:
+            text = exc.read(200).decode("utf-8", "replace") if exc.fp else ""
+        except Exception:  # reset, or cut off, while reading what went wrong
+            text = ""
         exc.close()
         if 300 <= exc.code < 400:
             return exc.code, f"HTTP {exc.code}: redirect to {exc.headers.get('Location', '?')} not followed."
