@@ -18,6 +18,7 @@ import http.client
 import logging
 import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -134,12 +135,14 @@ class _Deadline:
     """Cuts the connections of an attempt still running when its time is up. The socket timeout
     bounds each read, not the whole: a receiver that answers a byte every few seconds would hold
     a worker for as long as it liked. Shutting down a duplicate of the socket wakes the blocked
-    read, before or after TLS wraps the original."""
+    read, before or after TLS wraps the original. (Resolving the name comes before any socket:
+    the resolver's own timeout bounds that.)"""
 
     _current = threading.local()  # the attempt this thread is making
 
     def __init__(self, seconds):
         self.seconds, self.passed, self._over = seconds, False, False
+        self._ends = time.monotonic() + seconds
         self._sockets, self._lock = [], threading.Lock()
         self._timer = threading.Timer(seconds, self._cut)
         self._timer.daemon = True
@@ -157,11 +160,15 @@ class _Deadline:
             for sock in self._sockets:
                 sock.close()
 
+    def left(self):
+        return max(self._ends - time.monotonic(), 0.01)
+
     def watch(self, sock):
+        copy = sock.dup()
         with self._lock:
-            self._sockets.append(sock.dup())
+            self._sockets.append(copy)
             if self.passed:
-                self._shutdown(self._sockets[-1])
+                self._shutdown(copy)
 
     def _cut(self):
         with self._lock:
@@ -173,15 +180,33 @@ class _Deadline:
 
     @staticmethod
     def _shutdown(sock):
-        with contextlib.suppress(OSError):  # already closed
+        with contextlib.suppress(OSError):  # not connected yet, or already closed
             sock.shutdown(socket.SHUT_RDWR)
 
     @classmethod
-    def create_connection(cls, *args, **kwargs):
-        sock = socket.create_connection(*args, **kwargs)
-        if attempt := getattr(cls._current, "attempt", None):
-            attempt.watch(sock)
-        return sock
+    def create_connection(cls, address, timeout, source_address=None):
+        """socket.create_connection, each socket watched from the start and given no longer to
+        connect than the attempt has left; no further address is tried once time is up."""
+        attempt = getattr(cls._current, "attempt", None)
+        host, port = address
+        error = None
+        for family, kind, proto, _name, where in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+            if attempt and attempt.passed:
+                break
+            sock = socket.socket(family, kind, proto)
+            try:
+                if attempt:
+                    attempt.watch(sock)
+                sock.settimeout(min(timeout, attempt.left()) if attempt else timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(where)
+                sock.settimeout(timeout)
+                return sock
+            except OSError as exc:
+                error = exc
+                sock.close()
+        raise error or OSError(f"No address of {host} could be reached in time.")
 
 
 class _HTTPConnection(http.client.HTTPConnection):

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 
 import pytest
 from django.conf import settings
@@ -249,8 +250,14 @@ def demo_for_module(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
-        call_command("load_demo", "--no-user", verbosity=0)
-    yield
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
+        try:
+            call_command("load_demo", "--no-user", verbosity=0)
+        except BaseException:
+            outer.__exit__(*sys.exc_info())  # rolled back: nothing left open for later tests
+            raise
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)

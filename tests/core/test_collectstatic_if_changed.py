@@ -82,3 +82,13 @@ def test_scripts_are_compressed_and_their_source_maps_are_not(settings, static):
     assert (root / "app.js.gz").exists()
     assert not (root / "app.js.map.gz").exists() and not (root / "app.js.map.br").exists()
     assert (root / "app.js.map").exists()
+
+
+def test_a_change_to_how_files_are_stored_collects_again(settings, static):
+    _, root = static
+    collect()
+    settings.WHITENOISE_SKIP_COMPRESS_EXTENSIONS = ("css",)
+    assert "post-processed" in collect()
+    settings.STATIC_URL = "/assets/"
+    assert "post-processed" in collect()
+    assert collect().strip() == "Static files unchanged since they were collected."

@@ -6,8 +6,10 @@ files are compared by name, size and modification time, so a package upgraded si
 files may carry older times than the last collection) is collected again."""
 
 import hashlib
+from importlib.metadata import version
 from pathlib import Path
 
+import django
 from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -18,8 +20,10 @@ STAMP = "collected.sha256"  # beside the manifest, in STATIC_ROOT
 
 def static_fingerprint():
     """A digest of every static file the finders find (its name, size and time) and of how they
-    are stored."""
-    digest = hashlib.sha256(repr(settings.STORAGES["staticfiles"]).encode())
+    are stored (the storage, its settings, Django's and WhiteNoise's versions)."""
+    how = [settings.STORAGES["staticfiles"], settings.STATIC_URL, django.__version__, version("whitenoise")]
+    how += [(name, getattr(settings, name)) for name in sorted(dir(settings)) if name.startswith("WHITENOISE_")]
+    digest = hashlib.sha256(repr(how).encode())
     seen = set()
     for finder in get_finders():
         for path, storage in finder.list(["CVS", ".*", "*~"]):
