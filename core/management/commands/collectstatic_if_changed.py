@@ -37,24 +37,25 @@ def static_fingerprint():
     return digest.hexdigest()
 
 
-def static_up_to_date():
+def static_up_to_date(fingerprint):
+    """True when STATIC_ROOT holds a whole collection of the files with this fingerprint."""
     root = Path(settings.STATIC_ROOT)
     manifest = getattr(staticfiles_storage, "manifest_name", None)
     if manifest and not (root / manifest).exists():
         return False
     stamp = root / STAMP
-    return stamp.exists() and stamp.read_text() == static_fingerprint()
+    return stamp.exists() and stamp.read_text() == fingerprint
 
 
 class Command(BaseCommand):
     help = "Collect the static files unless STATIC_ROOT has them already, unchanged."
 
     def handle(self, *args, **options):
-        if static_up_to_date():
+        fingerprint = static_fingerprint()  # of the files about to be collected, if they must be
+        if static_up_to_date(fingerprint):
             if options["verbosity"]:
                 self.stdout.write("Static files unchanged since they were collected.")
             return
-        fingerprint = static_fingerprint()  # of the files about to be collected
         call_command(
             "collectstatic",
             interactive=False,
